@@ -1,0 +1,39 @@
+/*
+ * validate.cl - device-side check of class-index targets, run before an op writes anything.
+ * The first (smallest) offending row is found with atomic_min, then one work-item records its
+ * value, so the report is the same on every run.  If an earlier op's error is still pending
+ * (REC_SEQ set), nothing is touched: the first error stays until clce_device_sync reports it.
+ *
+ * Required: TARGET_T.
+ */
+#ifndef TARGET_T
+#error "TARGET_T must be defined"
+#endif
+
+__kernel void validate_targets(__global const TARGET_T *t, long t_off, long rows, long classes,
+                               long ignore_index, long8 size, long8 st,
+                               __global volatile int *rec) {
+    long r = get_global_id(0);
+    if (r >= rows || rec[REC_SEQ] != 0)
+        return;
+    long ox, ot, u0, u1;
+    row_offsets(r, size, st, st, st, st, &ot, &ox, &u0, &u1);
+    long v = (long)t[t_off + ot];
+    if (v != ignore_index && (v < 0 || v >= classes))
+        atomic_min(&rec[REC_BAD_ROW], (int)r);
+}
+
+__kernel void record_bad_target(__global const TARGET_T *t, long t_off, long classes, long8 size,
+                                long8 st, int seq, int op, __global volatile int *rec) {
+    if (get_global_id(0) != 0 || rec[REC_SEQ] != 0 || rec[REC_BAD_ROW] == REC_CLEAR)
+        return;
+    long r = rec[REC_BAD_ROW];
+    long ox, ot, u0, u1;
+    row_offsets(r, size, st, st, st, st, &ot, &ox, &u0, &u1);
+    long v = (long)t[t_off + ot];
+    rec[REC_VALUE_LO] = (int)(v & 0xffffffffL);
+    rec[REC_VALUE_HI] = (int)(v >> 32);
+    rec[REC_CLASSES] = (int)min(classes, (long)0x7fffffff);
+    rec[REC_OP] = op;
+    rec[REC_SEQ] = seq;
+}

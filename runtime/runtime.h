@@ -1,0 +1,103 @@
+/*
+ * runtime.h - internal interface of the device manager: device handle layout, thread-local
+ * error detail, OpenCL error translation, embedded kernel sources and the program cache.
+ * Nothing here knows about losses; api/ builds on it.
+ */
+#ifndef CLCE_RUNTIME_H
+#define CLCE_RUNTIME_H
+
+#include "clce/clce.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+/* ---- error detail (detail.c) ---- */
+void clce__clear_detail(void);
+void clce__set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Sets the detail and returns status, so error paths read `return clce__fail(...)`. */
+clce_status clce__fail(clce_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Translates a failed OpenCL call: CL_OUT_OF_*_MEMORY -> OUT_OF_MEMORY, else OPENCL. */
+clce_status clce__cl_fail(cl_int err, const char *what);
+const char *clce__cl_error_name(cl_int err);
+
+/* ---- embedded kernel sources (generated embedded_kernels.c) ---- */
+typedef struct clce__kernel_source {
+    const char *name;   /* file name, e.g. "ce_fwd.cl" */
+    const char *text;   /* NUL-terminated source */
+    const char *sha256; /* hex digest of the file */
+} clce__kernel_source;
+extern const clce__kernel_source clce__kernel_sources[];
+extern const size_t clce__kernel_source_count;
+const clce__kernel_source *clce__find_kernel_source(const char *name);
+
+/* ---- program cache (program_cache.c) ---- */
+typedef struct clce__program_entry {
+    char *file;    /* kernel file name */
+    char *options; /* full build option string */
+    cl_program program;
+} clce__program_entry;
+
+typedef struct clce__program_cache {
+    pthread_mutex_t lock;
+    clce__program_entry *entries;
+    size_t count, capacity;
+} clce__program_cache;
+
+void clce__program_cache_init(clce__program_cache *cache);
+void clce__program_cache_clear(clce__program_cache *cache);
+
+/* ---- device handle (device.c) ---- */
+
+/* Layout of the device error record (see cl/common.clh, which mirrors it). */
+enum {
+    CLCE__REC_BAD_ROW = 0, /* smallest offending row, INT_MAX when clear */
+    CLCE__REC_VALUE_LO = 1,
+    CLCE__REC_VALUE_HI = 2,
+    CLCE__REC_SEQ = 3,     /* op sequence number that failed, 0 when clear */
+    CLCE__REC_CLASSES = 4, /* C of that op */
+    CLCE__REC_OP = 5,      /* clce__op_code */
+    CLCE__RECORD_INTS = 8
+};
+typedef enum clce__op_code {
+    CLCE__OP_CROSS_ENTROPY_FORWARD = 1,
+    CLCE__OP_CROSS_ENTROPY_BACKWARD = 2,
+    CLCE__OP_CROSS_ENTROPY_FUSED = 3,
+    CLCE__OP_NLL_FORWARD = 4,
+    CLCE__OP_NLL_BACKWARD = 5
+} clce__op_code;
+const char *clce__op_name(int op_code);
+
+/* Launch parameters per device type and vendor (tuning.c). */
+typedef struct clce__tuning {
+    size_t row_wg;       /* work-group size for one-item-per-row kernels */
+    size_t reduce_wg;    /* work-group size of the reduction kernels */
+    size_t reduce_items; /* elements each reduction work-item folds serially */
+} clce__tuning;
+
+struct clce_device {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    int out_of_order;
+    clce_device_info info;
+    clce__tuning tuning;
+    /* int[CLCE__RECORD_INTS], written by kernels, read and reset by clce_device_sync. */
+    cl_mem error_record;
+    atomic_uint op_seq;
+    clce__program_cache cache;
+};
+
+/* Returns the built program for a kernel file with the given -D options (sorted and prefixed
+ * with the fixed options here).  Common headers are prepended.  Thread-safe. */
+clce_status clce__get_program(clce_device *dev, const char *file, const char *defines,
+                              cl_program *out);
+/* Creates a kernel from clce__get_program; caller releases it. */
+clce_status clce__get_kernel(clce_device *dev, const char *file, const char *defines,
+                             const char *kernel_name, cl_kernel *out);
+
+void clce__tuning_for(const clce_device_info *info, clce__tuning *out);
+
+#endif
