@@ -146,10 +146,14 @@ typedef struct {
     size_t errlen;
 } errctx;
 
+static int is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
 static void skip_ws(cursor *c)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' ||
-                             *c->p == '\r' || *c->p == '\f' || *c->p == '\v'))
+    while (c->p < c->end && is_ws(*c->p))
         c->p++;
 }
 
@@ -159,11 +163,15 @@ static int is_ident_char(char ch)
            (ch >= '0' && ch <= '9') || ch == '_';
 }
 
+/* The rest of the header from c, without the trailing padding, for messages. */
 static const char *rest(const cursor *c, char *buf, size_t bufsz)
 {
-    if (c->p >= c->end)
+    const char *e = c->end;
+    while (e > c->p && is_ws(e[-1]))
+        e--;
+    if (c->p >= e)
         return "<end of header>";
-    return frag(buf, bufsz, c->p, (size_t)(c->end - c->p));
+    return frag(buf, bufsz, c->p, (size_t)(e - c->p));
 }
 
 /* Python string literal without escapes: '...' or "...". */
@@ -224,8 +232,10 @@ static int parse_shape(cursor *c, const errctx *e, header_info *h)
     for (;;) {
         int neg = 0, digits = 0;
         long long v = 0;
+        cursor start;
 
         skip_ws(c);
+        start = *c;
         if (c->p < c->end && (*c->p == '-' || *c->p == '+')) {
             neg = *c->p == '-';
             c->p++;
@@ -236,7 +246,7 @@ static int parse_shape(cursor *c, const errctx *e, header_info *h)
             if (v > (LLONG_MAX - d) / 10) {
                 set_err(e->err, e->errlen, e->path,
                         "invalid header: shape dimension too large: '%s'",
-                        rest(c, buf, sizeof buf));
+                        rest(&start, buf, sizeof buf));
                 return -1;
             }
             v = v * 10 + d;
@@ -257,7 +267,8 @@ static int parse_shape(cursor *c, const errctx *e, header_info *h)
             return -1;
         }
         if (ndim == NPY_MAX_NDIM) {
-            set_err(e->err, e->errlen, e->path, "too many dimensions (more than %d)",
+            set_err(e->err, e->errlen, e->path,
+                    "invalid header: shape has too many dimensions (more than %d)",
                     NPY_MAX_NDIM);
             return -1;
         }
