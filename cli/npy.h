@@ -21,7 +21,14 @@
  *    a dict with exactly the keys 'descr', 'fortran_order', 'shape' (any
  *    order, any whitespace, optional trailing comma), descr a string,
  *    fortran_order True/False, shape a tuple of non-negative ints (Python 2
- *    'L' suffixes allowed).  Duplicate keys are rejected.
+ *    'L' suffixes allowed, "-0" allowed, "(5)" rejected since it is not a
+ *    tuple).  Duplicate keys and backslash escapes in strings are rejected
+ *    (NumPy would accept both; NumPy never writes them).
+ *  - descr: byte order '<', '>', '=', '|' or none; '=', '|' and none mean host
+ *    order.  Kinds f2 f4 f8 i1 i2 i4 i8 u1 b1 and '?' (bool).  Anything else
+ *    (u2..u8, complex, strings, object, datetime, structured, subarray) is
+ *    rejected with a message that names the type.
+ *  - Negative dimensions are rejected (NumPy 1.24 quietly accepts (-1, 3)).
  *  - Bool data is passed through unchanged (not normalised to 0/1).
  */
 #ifndef CLCE_NPY_H
