@@ -74,6 +74,15 @@ typedef struct clce__tuning {
     size_t row_wg;       /* work-group size for one-item-per-row kernels */
     size_t reduce_wg;    /* work-group size of the reduction kernels */
     size_t reduce_items; /* elements each reduction work-item folds serially */
+    /* cross_entropy forward fast paths (cl/ce_fwd_fast.cl; api/src/ce_forward.c picks) */
+    int fwd_fast;              /* 0: generic row kernel only */
+    size_t fwd_vrow_wg;        /* work-group size of ce_fwd_vrows / ce_fwd_merge */
+    int fwd_chunk_vecs;        /* float16 vectors per chunk max (CHV) */
+    int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
+    size_t fwd_lane_wg;        /* work-group size of ce_fwd_lanes */
+    int fwd_lane_chunk;        /* classes per chunk max in ce_fwd_lanes (LCH) */
+    int64_t fwd_split_min_classes; /* split rows at least this long ... */
+    int64_t fwd_split_items;       /* ... when rows < this many: nseg = ceil(items / rows) */
 } clce__tuning;
 
 struct clce_device {

@@ -5,6 +5,9 @@
  */
 #include "runtime.h"
 
+#include <stdint.h>
+#include <stdlib.h>
+
 void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
     int is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
     if (is_cpu) {
@@ -12,14 +15,41 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->row_wg = 8;
         out->reduce_wg = 16;
         out->reduce_items = 4096;
+        /* forward: float16 loads inside a work-item, chunk max then one exp per logit */
+        out->fwd_fast = 1;
+        out->fwd_vrow_wg = 1;
+        out->fwd_chunk_vecs = 16;
+        out->fwd_vrow_min_classes = 32;
+        out->fwd_lane_wg = 4;
+        out->fwd_lane_chunk = 8;
+        out->fwd_split_min_classes = 16384;
+        out->fwd_split_items = 8 * (int64_t)(info->compute_units ? info->compute_units : 1);
     } else {
         out->row_wg = 64;
         out->reduce_wg = 256;
         out->reduce_items = 64;
+        /* GPUs: per-item float16 rows would read uncoalesced; until a work-group-per-row
+         * variant exists, only the pixel-lane path (coalesced across items for NCHW) is on. */
+        out->fwd_fast = 1;
+        out->fwd_vrow_wg = 64;
+        out->fwd_chunk_vecs = 4;
+        out->fwd_vrow_min_classes = INT64_MAX;
+        out->fwd_lane_wg = 64;
+        out->fwd_lane_chunk = 4;
+        out->fwd_split_min_classes = INT64_MAX;
+        out->fwd_split_items = 0;
     }
+    /* CLCE_FWD_FAST=0 forces the generic kernel (A/B measurements, tests). */
+    const char *env = getenv("CLCE_FWD_FAST");
+    if (env && env[0] == '0')
+        out->fwd_fast = 0;
     size_t max = info->max_work_group_size ? info->max_work_group_size : 1;
     if (out->row_wg > max)
         out->row_wg = max;
+    if (out->fwd_vrow_wg > max)
+        out->fwd_vrow_wg = max;
+    if (out->fwd_lane_wg > max)
+        out->fwd_lane_wg = max;
     while (out->reduce_wg > max)
         out->reduce_wg /= 2;
     if (out->reduce_wg == 0)

@@ -2,10 +2,178 @@
  * ce_forward.c - cross_entropy forward: argument checks, then up to five launches on one event
  * chain: target check (2), the row kernel, and for sum/mean the two-pass reduction.  The mean's
  * denominator is summed and divided on the device: no host round-trip inside the op.
+ * Geometries the tuning table allows go to the fast paths of cl/ce_fwd_fast.cl (ce_fwd_fast
+ * below: float16 rows, optionally split; 16-lane pixels/tiny rows; target check fused into
+ * the row kernel for sum/mean); everything else to the generic row kernel.
  */
 #include "loss_args.h"
 
 #include <stdio.h>
+
+/* ---- fast paths (cl/ce_fwd_fast.cl), chosen from the tuning table ------------------------ */
+
+/* Records the first bad target found by a fused check (the pre-pass's second kernel). */
+static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
+                                 const char *target_type, cl_mem target) {
+    char defines[128];
+    snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", target_type, g->nd);
+    cl_kernel k = NULL;
+    clce_status st = clce__get_kernel(dev, "validate.cl", defines, "record_bad_target", &k);
+    if (st == CLCE_OK) {
+        cl_long t_off = g->offset[1], classes = g->classes;
+        cl_long8 size = clce__geom_sizes(g), strides = clce__geom_strides(g, 1);
+        cl_int seq = clce__next_seq(dev), op = CLCE__OP_CROSS_ENTROPY_FORWARD;
+        clce__arg ar[] = {CLCE_ARG(target), CLCE_ARG(t_off),   CLCE_ARG(classes),
+                          CLCE_ARG(size),   CLCE_ARG(strides), CLCE_ARG(seq),
+                          CLCE_ARG(op),     CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "record_bad_target", ar, sizeof ar / sizeof ar[0]);
+        if (st == CLCE_OK)
+            st = clce__chain_launch(chain, k, "record_bad_target", 1, 1);
+    }
+    if (k)
+        clReleaseKernel(k);
+    return st;
+}
+
+typedef enum { CE_FWD_GENERIC, CE_FWD_VROWS, CE_FWD_LANES } ce_fwd_variant;
+
+/* Which kernel a geometry gets.  vrows needs class stride 1 (vload16 along the row); lanes is
+ * correct for any strides (it gathers unless the innermost row dimension is contiguous). */
+static ce_fwd_variant ce_fwd_pick(const clce__tuning *tu, const clce__loss_args *a,
+                                  const clce__rowgeom *g) {
+    if (!tu->fwd_fast || a->prob_target || g->rows == 0 || g->classes == 0)
+        return CE_FWD_GENERIC;
+    const int64_t cs = g->class_stride[0], sx0 = g->stride[0][0];
+    if (cs == 1 && g->classes >= tu->fwd_vrow_min_classes)
+        return CE_FWD_VROWS;
+    if ((cs != 1 && sx0 == 1) || g->classes < tu->fwd_vrow_min_classes)
+        return CE_FWD_LANES;
+    return CE_FWD_GENERIC;
+}
+
+/* Enqueues the whole op on a fast path, or sets *handled = 0 and enqueues nothing. */
+static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__loss_args *a,
+                               const clce__rowgeom *g, cl_mem input, cl_mem target,
+                               cl_mem weight, cl_mem loss, int64_t loss_off, cl_mem stats,
+                               int *handled) {
+    const clce__tuning *tu = &dev->tuning;
+    const ce_fwd_variant v = ce_fwd_pick(tu, a, g);
+    *handled = v != CE_FWD_GENERIC;
+    if (!*handled)
+        return CLCE_OK;
+    const int reduced = a->reduction != CLCE_REDUCTION_NONE;
+    const int smooth = a->eps > 0.0f;
+    int64_t nseg = 1, seg_len = g->classes, slots = g->rows;
+    size_t global, wg;
+    if (v == CE_FWD_VROWS) {
+        const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
+        if (g->rows < tu->fwd_split_items && g->classes >= tu->fwd_split_min_classes) {
+            nseg = (tu->fwd_split_items + g->rows - 1) / g->rows;
+            seg_len = (g->classes + nseg - 1) / nseg;
+            seg_len = (seg_len + chunk - 1) / chunk * chunk;
+            nseg = (g->classes + seg_len - 1) / seg_len;
+        }
+        wg = tu->fwd_vrow_wg;
+        global = clce__round_up((size_t)(g->rows * nseg), wg);
+    } else {
+        const int64_t inner = g->size[0], gpo = (inner + 15) / 16;
+        slots = g->rows / inner * gpo;
+        wg = tu->fwd_lane_wg;
+        global = clce__round_up((size_t)slots, wg);
+    }
+
+    clce__chain_init(chain, dev, chain->nwait, chain->wait);
+    clce_status st = CLCE_OK;
+    if (!reduced) /* nothing but the row kernel writes: the check must come first */
+        st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target,
+                                        a->ignore_index, CLCE__OP_CROSS_ENTROPY_FORWARD);
+    char defines[200];
+    snprintf(defines, sizeof defines,
+             "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d",
+             a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk);
+    cl_kernel k = NULL, km = NULL;
+    cl_mem row_vals = NULL, den = NULL, parts = NULL;
+    const size_t acc = clce__acc_size(dev);
+    if (st == CLCE_OK)
+        st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines,
+                              v == CE_FWD_VROWS ? "ce_fwd_vrows" : "ce_fwd_lanes", &k);
+    if (st == CLCE_OK && nseg > 1)
+        st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines, "ce_fwd_merge", &km);
+    if (st == CLCE_OK && reduced)
+        st = clce__scratch(dev, 3 * (size_t)slots * acc, "per-item loss parts", &row_vals);
+    if (st == CLCE_OK && reduced)
+        st = clce__scratch(dev, acc, "mean denominator", &den);
+    if (st == CLCE_OK && nseg > 1)
+        st = clce__scratch(dev, 4 * (size_t)(g->rows * nseg) * acc, "row-split partials",
+                           &parts);
+    if (st == CLCE_OK) {
+        cl_mem none_out = reduced ? dev->error_record : loss;
+        cl_mem vals = reduced ? row_vals : dev->error_record;
+        cl_mem w = a->has_weight ? weight : dev->error_record;
+        cl_mem s = stats ? stats : dev->error_record;
+        cl_mem pm = parts ? parts : dev->error_record;
+        cl_long x_off = g->offset[0], cs = g->class_stride[0], t_off = g->offset[1],
+                o_off = g->offset[2], rows = g->rows, C = g->classes, ii = a->ignore_index,
+                sl = seg_len, ns = nseg;
+        cl_int has_w = a->has_weight, has_s = stats != NULL;
+        cl_float eps = a->eps;
+        cl_long8 size = clce__geom_sizes(g), sx = clce__geom_strides(g, 0),
+                 stt = clce__geom_strides(g, 1), so = clce__geom_strides(g, 2);
+        if (v == CE_FWD_VROWS) {
+            clce__arg args[] = {
+                CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(target),   CLCE_ARG(t_off),
+                CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out), CLCE_ARG(o_off),
+                CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),    CLCE_ARG(rows),
+                CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),      CLCE_ARG(sl),
+                CLCE_ARG(ns),    CLCE_ARG(pm),    CLCE_ARG(size),     CLCE_ARG(sx),
+                CLCE_ARG(stt),   CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
+            st = clce__set_args(k, "ce_fwd_vrows", args, sizeof args / sizeof args[0]);
+            if (st == CLCE_OK)
+                st = clce__chain_launch(chain, k, "ce_fwd_vrows", global, wg);
+            if (st == CLCE_OK && km) {
+                clce__arg margs[] = {
+                    CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(target),   CLCE_ARG(t_off),
+                    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out), CLCE_ARG(o_off),
+                    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),    CLCE_ARG(rows),
+                    CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),      CLCE_ARG(ns),
+                    CLCE_ARG(pm),    CLCE_ARG(size),  CLCE_ARG(sx),       CLCE_ARG(stt),
+                    CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
+                st = clce__set_args(km, "ce_fwd_merge", margs, sizeof margs / sizeof margs[0]);
+                if (st == CLCE_OK)
+                    st = clce__chain_launch(chain, km, "ce_fwd_merge",
+                                            clce__round_up((size_t)g->rows, wg), wg);
+            }
+        } else {
+            clce__arg args[] = {
+                CLCE_ARG(input),    CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
+                CLCE_ARG(t_off),    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out),
+                CLCE_ARG(o_off),    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),
+                CLCE_ARG(rows),     CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
+                CLCE_ARG(size),     CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(so),
+                CLCE_ARG(dev->error_record)};
+            st = clce__set_args(k, "ce_fwd_lanes", args, sizeof args / sizeof args[0]);
+            if (st == CLCE_OK)
+                st = clce__chain_launch(chain, k, "ce_fwd_lanes", global, wg);
+        }
+    }
+    if (st == CLCE_OK && reduced)
+        st = ce_fwd_record(dev, chain, g, a->target_type, target);
+    if (st == CLCE_OK && reduced)
+        st = clce__enqueue_reduce(dev, chain, row_vals, slots,
+                                  a->reduction == CLCE_REDUCTION_SUM ? 1 : 2, smooth, a->eps,
+                                  g->classes, g->rows, loss, loss_off, den);
+    if (k)
+        clReleaseKernel(k);
+    if (km)
+        clReleaseKernel(km);
+    if (row_vals)
+        clReleaseMemObject(row_vals);
+    if (den)
+        clReleaseMemObject(den);
+    if (parts)
+        clReleaseMemObject(parts);
+    return st;
+}
 
 clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *desc,
                                        const clce_tensor_desc *input_desc, cl_mem input,
@@ -49,6 +217,15 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
 
     clce__chain chain;
     clce__chain_init(&chain, dev, num_wait_events, wait_events);
+    int handled = 0;
+    st = ce_fwd_fast(dev, &chain, &a, &g, input, target, weight, loss, loss_desc->offset, stats,
+                     &handled);
+    if (handled) {
+        if (st != CLCE_OK && chain.last)
+            clWaitForEvents(1, &chain.last);
+        clce__chain_finish(&chain, st == CLCE_OK ? event : NULL);
+        return st;
+    }
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, den = NULL;
     const int reduced = a.reduction != CLCE_REDUCTION_NONE;

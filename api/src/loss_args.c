@@ -257,7 +257,13 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
                           CLCE_ARG(den_out), CLCE_ARG(dev->error_record)};
         if (st == CLCE_OK)
             st = clce__set_args(kf, "reduce_final", af, sizeof af / sizeof af[0]);
-        if (st == CLCE_OK)
+        /* one group's worth: the final kernel folds the values directly (one launch less) */
+        if (groups == 1 && st == CLCE_OK) {
+            cl_long nv = rows;
+            st = clce__set_args(kf, "reduce_final", (clce__arg[]){CLCE_ARG(row_vals),
+                                                                  CLCE_ARG(nv)}, 2);
+        }
+        if (st == CLCE_OK && groups > 1)
             st = clce__chain_launch(chain, kp, "reduce_partials", groups * wg, wg);
         if (st == CLCE_OK)
             st = clce__chain_launch(chain, kf, "reduce_final", wg, wg);

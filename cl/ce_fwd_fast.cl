@@ -1,0 +1,378 @@
+/*
+ * ce_fwd_fast.cl - cross_entropy forward fast paths, chosen by api/src/ce_forward.c from the
+ * tuning table when the geometry allows; ce_fwd.cl's row kernel handles everything else.
+ *
+ * One exp per logit: the logits are scanned in chunks; each chunk's max is found first (a
+ * second pass over the chunk reads it from L1), the running max moves once per chunk, and the
+ * running sum is rescaled with one exp per chunk.  Per element, with m the updated max:
+ *   d = (x == -inf) ? -inf : x - m;   s += exp(d);   A += w_c d   (label smoothing)
+ * so an all -inf history adds 0 (and keeps A's infinite terms, as ce_fwd.cl does), NaN
+ * propagates through exp, and +inf makes exp(inf - inf) = NaN as in PyTorch.  A while m is
+ * -inf holds only infinite terms and is not shifted.
+ *
+ * Kernels:
+ *  ce_fwd_vrows  class stride 1: one work-item per row segment, float16 loads (any element
+ *                alignment: vload16).  nseg > 1 splits a row over nseg items that write
+ *                partials {m, s, A, W}; ce_fwd_merge folds them per row in segment order.
+ *  ce_fwd_lanes  16 lanes = 16 consecutive positions of the innermost row dimension; classes
+ *                at any stride.  Pixel-contiguous NCHW loads float16 per class; other strides
+ *                (many tiny rows) gather.  The lanes' exps are float16 vector exps.
+ * For sum/mean (not OUT_NONE) each item writes ONE {nll, smooth, den} triple (its rows summed
+ * in a fixed order), and the target check is fused in (FUSED_CHECK): a bad target sets
+ * rec[REC_BAD_ROW] with atomic_min and only the final reduce kernel writes the user's output,
+ * which it skips when the record is set.  Same input and launch sizes: same bits.
+ *
+ * Required: TARGET_T, CHV (float16 vectors per chunk), LCH (classes per chunk, lanes).
+ * Optional: SMOOTH, OUT_NONE.
+ */
+#ifndef TARGET_T
+#error "TARGET_T must be defined"
+#endif
+#ifndef SMOOTH
+#define SMOOTH 0
+#endif
+#ifndef OUT_NONE
+#define OUT_NONE 0
+#endif
+#ifndef CHV
+#define CHV 16
+#endif
+#ifndef LCH
+#define LCH 8
+#endif
+#if CLCE_HAS_FP64
+typedef double16 acc16_t;
+#define CONVERT_ACC16 convert_double16
+#else
+typedef float16 acc16_t;
+#define CONVERT_ACC16 convert_float16
+#endif
+
+inline float hmax16(float16 v) {
+    float8 a = fmax(v.lo, v.hi);
+    float4 b = fmax(a.lo, a.hi);
+    float2 c = fmax(b.lo, b.hi);
+    return fmax(c.lo, c.hi);
+}
+inline float hsum16(float16 v) {
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.lo + c.hi;
+}
+
+/* Scan n contiguous logits (p) with weights wp (has_w) into the running state. */
+inline void scan_contig(__global const float *p, long n, __global const float *wp, int has_w,
+                        float *pm, float *ps, acc_t *pA, acc_t *pW) {
+    float m = *pm, s = *ps;
+#if SMOOTH
+    acc_t A = *pA, W = *pW;
+#endif
+    long i = 0;
+    while (i < n) {
+        const long left = n - i;
+        const int nv = left >= 16 * CHV ? CHV : (int)(left / 16);
+        if (nv > 0) {
+            float16 vm = vload16(0, p + i);
+            for (int k = 1; k < nv; ++k)
+                vm = fmax(vm, vload16(k, p + i));
+            const float nm = fmax(m, hmax16(vm));
+            const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
+            float16 acc = (float16)0.0f;
+#if SMOOTH
+            float16 aa = (float16)0.0f, ww = (float16)0.0f;
+#endif
+            for (int k = 0; k < nv; ++k) {
+                const float16 v = vload16(k, p + i);
+                const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+                acc += exp(d);
+#if SMOOTH
+                const float16 wv = has_w ? vload16(k, wp + i) : (float16)1.0f;
+                aa += wv * d;
+                ww += wv;
+#endif
+            }
+            s = s * sc + hsum16(acc);
+#if SMOOTH
+            if (m != -INFINITY)
+                A += W * (acc_t)(m - nm);
+            A += (acc_t)hsum16(aa);
+            W += (acc_t)hsum16(ww);
+#endif
+            m = nm;
+            i += 16 * nv;
+        } else {
+            /* fewer than 16 left: the same two passes, scalar */
+            float cm = -INFINITY;
+            for (long j = i; j < n; ++j)
+                cm = fmax(cm, p[j]);
+            const float nm = fmax(m, cm);
+            const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
+            float acc = 0.0f;
+#if SMOOTH
+            acc_t aa = 0, ww = 0;
+#endif
+            for (long j = i; j < n; ++j) {
+                const float v = p[j];
+                const float d = v == -INFINITY ? -INFINITY : v - nm;
+                acc += exp(d);
+#if SMOOTH
+                const acc_t wv = has_w ? (acc_t)wp[j] : 1;
+                aa += wv * (acc_t)d;
+                ww += wv;
+#endif
+            }
+            s = s * sc + acc;
+#if SMOOTH
+            if (m != -INFINITY)
+                A += W * (acc_t)(m - nm);
+            A += aa;
+            W += ww;
+#endif
+            m = nm;
+            i = n;
+        }
+    }
+    *pm = m;
+    *ps = s;
+#if SMOOTH
+    *pA = A;
+    *pW = W;
+#endif
+}
+
+/* Loss parts of one row from its state; returns whether the target is valid.  Sets *bad when
+ * the target is out of range (and not ignore_index). */
+inline int row_parts(float m, float s, acc_t A, acc_t W, float xt, long tgt, long classes,
+                     long ignore_index, __global const float *w, int has_w, acc_t *nll,
+                     acc_t *smooth, acc_t *den, float *lse_out) {
+    const float lse = log(s);
+    *lse_out = lse;
+    const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+    *nll = 0;
+    *smooth = 0;
+    *den = 0;
+    if (valid) {
+        const acc_t wt = has_w ? (acc_t)w[tgt] : 1;
+        *nll = -wt * (acc_t)((xt - m) - lse);
+#if SMOOTH
+        *smooth = -(A - W * (acc_t)lse);
+#endif
+        *den = wt;
+    }
+    return valid;
+}
+
+inline acc_t row_loss(acc_t nll, acc_t smooth, int valid, float eps, long classes) {
+#if SMOOTH
+    return valid ? (1 - (acc_t)eps) * nll + ((acc_t)eps / (acc_t)classes) * smooth : 0;
+#else
+    return nll;
+#endif
+}
+
+inline int target_bad(long tgt, long classes, long ignore_index) {
+    return tgt != ignore_index && (tgt < 0 || tgt >= classes);
+}
+
+/* Finishes row r: output (none) or the item's triple (sum/mean), stats, fused target check. */
+inline void finish_row(long r, float m, float s, acc_t A, acc_t W, __global const float *xr,
+                       long tgt, long classes, long ignore_index, __global const float *w,
+                       int has_w, __global float *loss, long oo, __global acc_t *row_vals,
+                       long slot, __global float *stats, int has_stats, float eps,
+                       __global volatile int *rec) {
+    const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+    const float xt = valid ? xr[tgt] : 0.0f;
+    acc_t nll, smooth, den;
+    float lse;
+    row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &den, &lse);
+    if (has_stats) {
+        stats[2 * r] = m;
+        stats[2 * r + 1] = lse;
+    }
+#if OUT_NONE
+    loss[oo] = (float)row_loss(nll, smooth, valid, eps, classes);
+#else
+    if (target_bad(tgt, classes, ignore_index))
+        atomic_min(&rec[REC_BAD_ROW], (int)r);
+    row_vals[3 * slot] = nll;
+    row_vals[3 * slot + 1] = smooth;
+    row_vals[3 * slot + 2] = den;
+#endif
+}
+
+__kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const TARGET_T *t,
+                           long t_off, __global const float *w, int has_w, __global float *loss,
+                           long o_off, __global acc_t *row_vals, __global float *stats,
+                           int has_stats, long rows, long classes, long ignore_index, float eps,
+                           long seg_len, long nseg, __global acc_t *parts, long8 size, long8 sx,
+                           long8 st, long8 so, __global volatile int *rec) {
+    const long gid = get_global_id(0);
+    const long r = gid / nseg, sg = gid % nseg;
+    if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
+    long ox, ot, oo, unused;
+    row_offsets(r, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+    __global const float *xr = x + x_off + ox;
+    const long c0 = sg * seg_len;
+    const long c1 = min(classes, c0 + seg_len);
+    float m = -INFINITY, s = 0.0f;
+    acc_t A = 0, W = 0;
+    if (c1 > c0)
+        scan_contig(xr + c0, c1 - c0, w + (has_w ? c0 : 0), has_w, &m, &s, &A, &W);
+    if (nseg > 1) {
+        parts[4 * gid] = m;
+        parts[4 * gid + 1] = s;
+        parts[4 * gid + 2] = A;
+        parts[4 * gid + 3] = W;
+        return;
+    }
+    const long tgt = (long)t[t_off + ot];
+    finish_row(r, m, s, A, W, xr, tgt, classes, ignore_index, w, has_w, loss, o_off + oo,
+               row_vals, r, stats, has_stats, eps, rec);
+}
+
+/* One item per row: folds the row's nseg partials in segment order. */
+__kernel void ce_fwd_merge(__global const float *x, long x_off, __global const TARGET_T *t,
+                           long t_off, __global const float *w, int has_w, __global float *loss,
+                           long o_off, __global acc_t *row_vals, __global float *stats,
+                           int has_stats, long rows, long classes, long ignore_index, float eps,
+                           long nseg, __global const acc_t *parts, long8 size, long8 sx,
+                           long8 st, long8 so, __global volatile int *rec) {
+    const long r = get_global_id(0);
+    if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
+    long ox, ot, oo, unused;
+    row_offsets(r, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+    __global const acc_t *pr = parts + 4 * r * nseg;
+    float m = -INFINITY;
+    for (long k = 0; k < nseg; ++k)
+        m = fmax(m, (float)pr[4 * k]);
+    float s = 0.0f;
+    acc_t A = 0, W = 0;
+    for (long k = 0; k < nseg; ++k) {
+        const float mk = (float)pr[4 * k];
+        const float sc = mk == -INFINITY ? 0.0f : exp(mk - m);
+        s += (float)pr[4 * k + 1] * sc;
+        A += pr[4 * k + 2] + (mk == -INFINITY ? 0 : pr[4 * k + 3] * (acc_t)(mk - m));
+        W += pr[4 * k + 3];
+    }
+    const long tgt = (long)t[t_off + ot];
+    finish_row(r, m, s, A, W, x + x_off + ox, tgt, classes, ignore_index, w, has_w, loss,
+               o_off + oo, row_vals, r, stats, has_stats, eps, rec);
+}
+
+/* 16 lanes along the innermost row dimension (stride sx.s0), classes at stride cs. */
+inline float16 lane_load(__global const float *p, long ls, int nl) {
+    if (nl == 16 && ls == 1)
+        return vload16(0, p);
+    float tmp[16];
+    for (int l = 0; l < 16; ++l)
+        tmp[l] = p[(l < nl ? l : nl - 1) * ls];
+    return vload16(0, tmp);
+}
+
+__kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
+                           __global const TARGET_T *t, long t_off, __global const float *w,
+                           int has_w, __global float *loss, long o_off,
+                           __global acc_t *row_vals, __global float *stats, int has_stats,
+                           long rows, long classes, long ignore_index, float eps, long8 size,
+                           long8 sx, long8 st, long8 so, __global volatile int *rec) {
+    const long gid = get_global_id(0);
+    const long inner = size.s0;
+    const long gpo = (inner + 15) / 16;
+    const long o = gid / gpo, j0 = (gid % gpo) * 16;
+    const long r0 = o * inner + j0;
+    if (r0 >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
+    const int nl = (int)min((long)16, inner - j0);
+    long ox, ot, oo, unused;
+    row_offsets(r0, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+    __global const float *xb = x + x_off + ox;
+    const long ls = sx.s0;
+
+    float16 m = (float16)(-INFINITY), s = (float16)0.0f;
+#if SMOOTH
+    acc16_t A = (acc16_t)0;
+    acc_t W = 0;
+#endif
+    for (long c0 = 0; c0 < classes; c0 += LCH) {
+        const long c1 = min(classes, c0 + LCH);
+        float16 vm = (float16)(-INFINITY);
+        for (long c = c0; c < c1; ++c)
+            vm = fmax(vm, lane_load(xb + c * cs, ls, nl));
+        const float16 nm = fmax(m, vm);
+        const float16 sc = select(exp(m - nm), (float16)0.0f, m == -INFINITY);
+        float16 acc = (float16)0.0f;
+#if SMOOTH
+        float16 aa = (float16)0.0f;
+        acc_t ww = 0;
+#endif
+        for (long c = c0; c < c1; ++c) {
+            const float16 v = lane_load(xb + c * cs, ls, nl);
+            const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+            acc += exp(d);
+#if SMOOTH
+            const float wc = has_w ? w[c] : 1.0f;
+            aa += wc * d;
+            ww += (acc_t)wc;
+#endif
+        }
+        s = s * sc + acc;
+#if SMOOTH
+        const float16 shift = select((float16)(W) * (m - nm), (float16)0.0f, m == -INFINITY);
+        A += CONVERT_ACC16(shift) + CONVERT_ACC16(aa);
+        W += ww;
+#endif
+        m = nm;
+    }
+    float mv[16], lv[16];
+    vstore16(m, 0, mv);
+    vstore16(log(s), 0, lv);
+#if SMOOTH
+    acc_t Av[16];
+    vstore16(A, 0, Av);
+#else
+    const acc_t W = 0;
+#endif
+    acc_t tn = 0, tsm = 0, td = 0;
+    int bad = 0x7fffffff;
+    for (int l = 0; l < nl; ++l) {
+        const long tgt = (long)t[t_off + ot + l * st.s0];
+        const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+        const float xt = valid ? xb[l * ls + tgt * cs] : 0.0f;
+        const float lse = lv[l];
+        acc_t nll = 0, smooth = 0, den = 0;
+        if (valid) {
+            const acc_t wt = has_w ? (acc_t)w[tgt] : 1;
+            nll = -wt * (acc_t)((xt - mv[l]) - lse);
+#if SMOOTH
+            smooth = -(Av[l] - W * (acc_t)lse);
+#endif
+            den = wt;
+        }
+        if (has_stats) {
+            stats[2 * (r0 + l)] = mv[l];
+            stats[2 * (r0 + l) + 1] = lse;
+        }
+#if OUT_NONE
+        loss[o_off + oo + l * so.s0] = (float)row_loss(nll, smooth, valid, eps, classes);
+#else
+        if (target_bad(tgt, classes, ignore_index) && bad == 0x7fffffff)
+            bad = (int)(r0 + l);
+        tn += nll;
+        tsm += smooth;
+        td += den;
+#endif
+    }
+#if !OUT_NONE
+    if (bad != 0x7fffffff)
+        atomic_min(&rec[REC_BAD_ROW], bad);
+    row_vals[3 * gid] = tn;
+    row_vals[3 * gid + 1] = tsm;
+    row_vals[3 * gid + 2] = td;
+#else
+    (void)row_vals;
+    (void)W;
+#endif
+}

@@ -1,0 +1,269 @@
+/*
+ * suite_ce_fast.c - the cross_entropy forward fast paths (cl/ce_fwd_fast.cl) against the double
+ * reference (tests/ref/ref.c).  Shapes are chosen to land on each variant of the CPU tuning
+ * table: float16 rows (class stride 1, C >= 32, with vector and scalar tails and misaligned
+ * offsets), rows split across work-items (few rows, C >= 16384) with the ordered merge, 16-lane
+ * pixels (NCHW, tails of the inner dimension, reversed 2-D), 16-lane gathered tiny rows
+ * (C < 32, channels-last, padded), all with reductions none/sum/mean, label smoothing + weight,
+ * ignore_index, and NaN / +inf / -inf rows.  Every case runs twice and must give the same bits.
+ * Bad targets with sum/mean (check fused into the row kernel) must leave the output unchanged.
+ */
+#include "ref.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SP_NONE = 0, SP_NONFINITE = 1 };
+
+typedef struct fcase {
+    const char *name;
+    int ndim;
+    int64_t sizes[4];
+    tu_layout layout;
+    double eps;
+    int weight;
+    int ignore;  /* every 7th target = ignore_index */
+    int special; /* SP_NONFINITE: NaN / +inf / all -inf / some -inf rows */
+} fcase;
+
+/* Runs one case for one reduction, twice; checks against the reference and bit equality. */
+static void run_case(const fcase *fc, int reduction, uint64_t seed) {
+    const int ndim = fc->ndim;
+    const int64_t *sizes = fc->sizes;
+    const int64_t C = sizes[1];
+    int64_t n = 1, rows = 1, rsizes[4];
+    int rnd = 0;
+    for (int k = 0; k < ndim; ++k) {
+        n *= sizes[k];
+        if (k != 1) {
+            rows *= sizes[k];
+            rsizes[rnd++] = sizes[k];
+        }
+    }
+    uint64_t rng = seed;
+    float *x = malloc((size_t)n * sizeof *x);
+    double *xd = malloc((size_t)n * sizeof *xd);
+    int64_t *t = malloc((size_t)rows * sizeof *t);
+    float w[70001];
+    double wd[70001];
+    ck_assert_int_le(C, 70001);
+    for (int64_t i = 0; i < n; ++i)
+        x[i] = (float)tu_uniform(&rng, -6.0, 6.0);
+    for (int64_t c = 0; c < C; ++c) {
+        w[c] = (float)tu_uniform(&rng, 0.25, 2.0);
+        wd[c] = w[c];
+    }
+    ref_geom rg = ref_geom_of(ndim, sizes, 1);
+    for (int64_t r = 0; r < rows; ++r)
+        t[r] = fc->ignore && r % 7 == 3 ? -100 : tu_randint(&rng, 0, C);
+    if (fc->special == SP_NONFINITE && rows >= 5) {
+        x[ref_at(&rg, 1, C / 2)] = NAN;
+        x[ref_at(&rg, 2, C - 1)] = INFINITY;
+        for (int64_t c = 0; c < C; ++c)
+            x[ref_at(&rg, 3, c)] = -INFINITY;
+        for (int64_t c = 0; c < C; c += 3)
+            if (c != t[4])
+                x[ref_at(&rg, 4, c)] = -INFINITY;
+    }
+    for (int64_t i = 0; i < n; ++i)
+        xd[i] = x[i];
+
+    size_t xe;
+    clce_tensor_desc xdsc = tu_make_layout(CLCE_F32, ndim, sizes, fc->layout, &xe);
+    float *xb = calloc(xe, sizeof *xb);
+    tu_scatter(&xdsc, x, xb, sizeof *xb);
+    cl_mem bx = tu_buffer(xe * sizeof *xb, xb);
+    clce_tensor_desc tdsc = clce_tensor_contiguous(CLCE_I64, rnd, rsizes);
+    cl_mem bt = tu_buffer((size_t)rows * sizeof *t, t);
+    clce_tensor_desc wdsc = clce_tensor_contiguous(CLCE_F32, 1, &C);
+    cl_mem bw = tu_buffer((size_t)C * sizeof *w, w);
+    const int none = reduction == CLCE_REDUCTION_NONE;
+    clce_tensor_desc ldsc = none ? clce_tensor_contiguous(CLCE_F32, rnd, rsizes)
+                                 : clce_tensor_contiguous(CLCE_F32, 0, NULL);
+    const size_t nout = none ? (size_t)rows : 1;
+    cl_mem bl = tu_buffer(nout * sizeof(float), NULL);
+    cl_mem bs = tu_buffer((size_t)rows * 2 * sizeof(float), NULL);
+
+    clce_loss_desc d;
+    clce_loss_desc_init(&d);
+    d.reduction = (clce_reduction)reduction;
+    d.label_smoothing = fc->eps;
+
+    float *got[2];
+    float *stats[2];
+    for (int rep = 0; rep < 2; ++rep) {
+        clce_status st = clce_cross_entropy_forward_sync(
+            tu_device(), &d, &xdsc, bx, &tdsc, bt, fc->weight ? &wdsc : NULL,
+            fc->weight ? bw : NULL, &ldsc, bl, bs);
+        ck_assert_msg(st == CLCE_OK, "%s: %s: %s", fc->name, clce_status_name(st),
+                      clce_last_error_detail());
+        got[rep] = malloc(nout * sizeof(float));
+        stats[rep] = malloc((size_t)rows * 2 * sizeof(float));
+        tu_read(bl, nout * sizeof(float), got[rep]);
+        tu_read(bs, (size_t)rows * 2 * sizeof(float), stats[rep]);
+    }
+    ck_assert_msg(memcmp(got[0], got[1], nout * sizeof(float)) == 0,
+                  "%s reduction %d: two runs differ", fc->name, reduction);
+    ck_assert_msg(memcmp(stats[0], stats[1], (size_t)rows * 2 * sizeof(float)) == 0,
+                  "%s: stats of two runs differ", fc->name);
+
+    ref_loss_opts o = {reduction, -100, fc->eps, fc->weight ? wd : NULL};
+    double *ref = malloc(nout * sizeof *ref);
+    ref_cross_entropy(xd, ndim, sizes, 1, t, NULL, &o, ref, NULL, NULL);
+    char what[160];
+    snprintf(what, sizeof what, "%s red=%d eps=%g w=%d", fc->name, reduction, fc->eps,
+             fc->weight);
+    /* loss within 1e-5 * max(1, |ref|); NaN matches NaN, inf the same inf */
+    for (size_t i = 0; i < nout; ++i) {
+        const double g = got[0][i], rv = ref[i];
+        int ok = isnan(rv) ? isnan(g) : isinf(rv) ? g == rv
+                                                  : fabs(g - rv) <= 1e-5 * fmax(1.0, fabs(rv));
+        ck_assert_msg(ok, "%s: loss[%zu] = %.9g, reference %.9g", what, i, g, rv);
+    }
+    /* stats: max + lse = logsumexp of the row */
+    for (int64_t r = 0; r < rows && fc->special == SP_NONE; ++r) {
+        double m = -INFINITY, s = 0;
+        for (int64_t c = 0; c < C; ++c)
+            m = fmax(m, xd[ref_at(&rg, r, c)]);
+        for (int64_t c = 0; c < C; ++c)
+            s += exp(xd[ref_at(&rg, r, c)] - m);
+        ck_assert_msg(stats[0][2 * r] == (float)m, "%s: stats max of row %lld", what,
+                      (long long)r);
+        ck_assert_msg(fabs(stats[0][2 * r + 1] - log(s)) <= 1e-5 * fmax(1.0, log(s)),
+                      "%s: stats lse of row %lld: %g vs %g", what, (long long)r,
+                      stats[0][2 * r + 1], log(s));
+    }
+    for (int rep = 0; rep < 2; ++rep) {
+        free(got[rep]);
+        free(stats[rep]);
+    }
+    free(ref);
+    tu_release(bx);
+    tu_release(bt);
+    tu_release(bw);
+    tu_release(bl);
+    tu_release(bs);
+    free(x);
+    free(xd);
+    free(xb);
+    free(t);
+}
+
+static const fcase CASES[] = {
+    /* float16 rows: full chunks, vector tail, scalar tail, misaligned offset */
+    {"vrows 37x1000", 2, {37, 1000}, TU_CONTIG, 0, 0, 0, SP_NONE},
+    {"vrows 37x1000 smooth+w+ignore", 2, {37, 1000}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
+    {"vrows 5x4099 offset", 2, {5, 4099}, TU_OFFSET, 0.2, 1, 0, SP_NONE},
+    {"vrows 9x33 offset ignore", 2, {9, 33}, TU_OFFSET, 0, 0, 1, SP_NONE},
+    {"vrows 3x4x300 (N,C,L) channels-last", 3, {3, 300, 4}, TU_CHANNELS_LAST, 0.05, 1, 1,
+     SP_NONE},
+    {"vrows nonfinite 8x300", 2, {8, 300}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
+    {"vrows nonfinite 8x300 smooth+w", 2, {8, 300}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
+    /* split rows: few rows, C >= 16384 */
+    {"split 3x70001", 2, {3, 70001}, TU_CONTIG, 0, 0, 0, SP_NONE},
+    {"split 3x70001 offset smooth+w", 2, {3, 70001}, TU_OFFSET, 0.1, 1, 0, SP_NONE},
+    {"split 6x20000 nonfinite", 2, {6, 20000}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
+    /* 16 lanes, pixel-contiguous (vload16) with inner tails */
+    {"lanes NCHW 3x21x7x9", 4, {3, 21, 7, 9}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"lanes NCHW 2x40x16x16 smooth+w", 4, {2, 40, 16, 16}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
+    {"lanes NCHW nonfinite 2x5x4x5", 4, {2, 5, 4, 5}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
+    {"lanes reversed 50x40", 2, {50, 40}, TU_REVERSED, 0, 0, 0, SP_NONE},
+    /* 16 lanes, gathered tiny rows */
+    {"lanes tiny 1001x10", 2, {1001, 10}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"lanes tiny 1001x10 offset smooth+w", 2, {1001, 10}, TU_OFFSET, 0.3, 1, 1, SP_NONE},
+    {"lanes channels-last 2x21x5x7", 4, {2, 21, 5, 7}, TU_CHANNELS_LAST, 0.1, 1, 1, SP_NONE},
+    {"lanes padded 33x7", 2, {33, 7}, TU_PADDED, 0, 1, 0, SP_NONE},
+    {"lanes tiny nonfinite 20x5", 2, {20, 5}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
+    {"lanes 10x5 demo", 2, {10, 5}, TU_CONTIG, 0, 0, 0, SP_NONE},
+};
+#define NCASES (sizeof CASES / sizeof CASES[0])
+
+START_TEST(test_case) {
+    const fcase *fc = &CASES[_i / 3];
+    run_case(fc, _i % 3, 1234 + (uint64_t)_i);
+}
+END_TEST
+
+/* A bad target with sum/mean: found by the row kernel itself, reported by sync, output kept. */
+static void bad_target(int64_t N, int64_t C, int ndim4) {
+    int64_t sizes[4] = {N, C, 3, 5};
+    const int ndim = ndim4 ? 4 : 2;
+    int64_t n = 1, rows = 1, rs[3];
+    int rnd = 0;
+    for (int k = 0; k < ndim; ++k) {
+        n *= sizes[k];
+        if (k != 1) {
+            rows *= sizes[k];
+            rs[rnd++] = sizes[k];
+        }
+    }
+    float *x = calloc((size_t)n, sizeof *x);
+    int64_t *t = calloc((size_t)rows, sizeof *t);
+    t[rows - 2] = C; /* out of range */
+    t[rows - 1] = -5;
+    clce_tensor_desc xd = clce_tensor_contiguous(CLCE_F32, ndim, sizes);
+    clce_tensor_desc td = clce_tensor_contiguous(CLCE_I64, rnd, rs);
+    clce_tensor_desc ld = clce_tensor_contiguous(CLCE_F32, 0, NULL);
+    cl_mem bx = tu_buffer((size_t)n * 4, x), bt = tu_buffer((size_t)rows * 8, t);
+    const float sentinel = 42.5f;
+    cl_mem bl = tu_buffer(4, &sentinel);
+    for (int red = 1; red <= 2; ++red) {
+        clce_loss_desc d;
+        clce_loss_desc_init(&d);
+        d.reduction = (clce_reduction)red;
+        clce_status st = clce_cross_entropy_forward_sync(tu_device(), &d, &xd, bx, &td, bt, NULL,
+                                                         NULL, &ld, bl, NULL);
+        ck_assert_msg(st == CLCE_ERROR_TARGET_OUT_OF_RANGE, "got %s", clce_status_name(st));
+        char want[64];
+        snprintf(want, sizeof want, "%lld", (long long)C);
+        ck_assert_msg(strstr(clce_last_error_detail(), want) != NULL, "detail: %s",
+                      clce_last_error_detail());
+        float out;
+        tu_read(bl, 4, &out);
+        ck_assert_msg(out == sentinel, "output changed to %g", out);
+    }
+    /* the record is cleared: a good call works again */
+    t[rows - 2] = 0;
+    t[rows - 1] = 0;
+    tu_write(bt, (size_t)rows * 8, t);
+    clce_loss_desc d;
+    clce_loss_desc_init(&d);
+    ck_assert_int_eq(clce_cross_entropy_forward_sync(tu_device(), &d, &xd, bx, &td, bt, NULL,
+                                                     NULL, &ld, bl, NULL),
+                     CLCE_OK);
+    float out;
+    tu_read(bl, 4, &out);
+    ck_assert_msg(fabsf(out - logf((float)C)) < 1e-5f * logf((float)C), "loss %g", out);
+    tu_release(bx);
+    tu_release(bt);
+    tu_release(bl);
+    free(x);
+    free(t);
+}
+
+START_TEST(test_bad_target_vrows) { bad_target(40, 300, 0); }
+END_TEST
+START_TEST(test_bad_target_lanes) { bad_target(4, 21, 1); }
+END_TEST
+START_TEST(test_bad_target_split) { bad_target(2, 20000, 0); }
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("ce_fast");
+    TCase *tc = tcase_create("forward");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_case, 0, (int)(3 * NCASES));
+    tcase_add_test(tc, test_bad_target_vrows);
+    tcase_add_test(tc, test_bad_target_lanes);
+    tcase_add_test(tc, test_bad_target_split);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
