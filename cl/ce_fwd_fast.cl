@@ -37,6 +37,9 @@
 #ifndef CHV
 #define CHV 16
 #endif
+#ifndef EXPV
+#define EXPV 2
+#endif
 #ifndef LCH
 #define LCH 8
 #endif
@@ -61,6 +64,56 @@ inline float hsum16(float16 v) {
     return c.lo + c.hi;
 }
 
+/* exp(d) for d <= 0 (the only arguments here: d = x - running max), NaN -> NaN, -inf -> 0.
+ * POCL's float16 exp was the bottleneck (the kernel ran at a third of the copy bandwidth, at
+ * 88% with exp removed).  Cody-Waite reduction d = n ln2 + r, |r| <= ln2/2, and a degree-6
+ * Taylor polynomial: relative error about 1.5e-7, i.e. about one float ulp; results below
+ * e^-87 (which add nothing next to the max's exp(0) = 1) flush to 0. */
+/* exp(d) for finite d <= 0, the hot path (POCL's float16 exp made the kernel compute-bound
+ * on this machine: at ~1/3 of the copy bandwidth, ~0.85 with exp removed).  d is clamped at -87
+ * (e^-87 ~ 1.6e-38 adds nothing next to the max's exp(0) = 1); d = n ln2 + r with one fma
+ * (float(ln2) is off by 1.9e-9, so |n| <= 126 costs <= 2.4e-7 relative); e^r on
+ * |r| <= ln2/2 by a degree-5 least-squares polynomial (1.5e-7 relative); 2^n added into the
+ * exponent bits.  Worst case ~4e-7 relative per term, far inside the loss tolerance. */
+inline float16 fexp16_finite(float16 d) {
+    d = fmax(d, (float16)(-87.0f));
+    const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
+    const float16 n = t - (float16)12582912.0f;
+    const int16 ni = as_int16(t) - (int16)0x4B400000;
+    const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
+    float16 p = (float16)0.008291722275316715f;
+    p = fma(p, r, (float16)0.04191507026553154f);
+    p = fma(p, r, (float16)0.1666766256093979f);
+    p = fma(p, r, (float16)0.49998897314071655f);
+    p = fma(p, r, (float16)0.9999996423721313f);
+    p = fma(p, r, (float16)1.0000001192092896f);
+    return as_float16(as_int16(p) + (ni << 23));
+}
+
+inline float16 fexp16(float16 d) {
+#if EXPV == 0
+    return d;
+#elif EXPV == 1
+    return exp(d);
+#else
+    /* round to nearest with the 1.5 * 2^23 trick: no library calls, all lanes in registers */
+    const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
+    const float16 n = t - (float16)12582912.0f;
+    const int16 ni = as_int16(t) - (int16)0x4B400000;
+    float16 r = fma(n, (float16)(-0.693145751953125f), d);
+    r = fma(n, (float16)(-1.428606765330187045e-06f), r);
+    float16 p = (float16)(1.0f / 720.0f);
+    p = fma(p, r, (float16)(1.0f / 120.0f));
+    p = fma(p, r, (float16)(1.0f / 24.0f));
+    p = fma(p, r, (float16)(1.0f / 6.0f));
+    p = fma(p, r, (float16)0.5f);
+    p = fma(p, r, (float16)1.0f);
+    p = fma(p, r, (float16)1.0f);
+    const float16 scale = as_float16((ni + (int16)127) << 23);
+    return select(p * scale, (float16)0.0f, d < (float16)(-87.0f));
+#endif
+}
+
 /* Scan n contiguous logits (p) with weights wp (has_w) into the running state. */
 inline void scan_contig(__global const float *p, long n, __global const float *wp, int has_w,
                         float *pm, float *ps, acc_t *pA, acc_t *pW) {
@@ -69,6 +122,46 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     acc_t A = *pA, W = *pW;
 #endif
     long i = 0;
+    /* full chunks of finite logits: constant trip counts (unrolled, vectors stay in registers);
+     * the first chunk holding a NaN or infinity ends this loop */
+    for (; i + 16 * CHV <= n; i += 16 * CHV) {
+        __global const float *q = p + i;
+        float16 vm = vload16(0, q), vs = vm;
+#pragma unroll
+        for (int k = 1; k < CHV; ++k) {
+            const float16 v = vload16(k, q);
+            vm = fmax(vm, v);
+            vs += v;
+        }
+        /* a NaN or an infinity (or an overflowing sum) anywhere in the chunk: the careful
+         * loop below takes over from here */
+        if (!isfinite(hsum16(vs)))
+            break;
+        const float nm = fmax(m, hmax16(vm));
+        const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
+        float16 acc = (float16)0.0f;
+#if SMOOTH
+        float16 aa = (float16)0.0f, ww = (float16)0.0f;
+#endif
+#pragma unroll
+        for (int k = 0; k < CHV; ++k) {
+            const float16 d = vload16(k, q) - nm;
+            acc += fexp16_finite(d);
+#if SMOOTH
+            const float16 wv = has_w ? vload16(k, wp + i) : (float16)1.0f;
+            aa += wv * d;
+            ww += wv;
+#endif
+        }
+        s = s * sc + hsum16(acc);
+#if SMOOTH
+        if (m != -INFINITY)
+            A += W * (acc_t)(m - nm);
+        A += (acc_t)hsum16(aa);
+        W += (acc_t)hsum16(ww);
+#endif
+        m = nm;
+    }
     while (i < n) {
         const long left = n - i;
         const int nv = left >= 16 * CHV ? CHV : (int)(left / 16);
@@ -85,7 +178,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
             for (int k = 0; k < nv; ++k) {
                 const float16 v = vload16(k, p + i);
                 const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
-                acc += exp(d);
+                acc += fexp16(d);
 #if SMOOTH
                 const float16 wv = has_w ? vload16(k, wp + i) : (float16)1.0f;
                 aa += wv * d;
@@ -272,97 +365,146 @@ inline float16 lane_load(__global const float *p, long ls, int nl) {
     return vload16(0, tmp);
 }
 
+#if CLCE_HAS_FP64
+inline double hsum_acc16(double16 v) {
+    double8 a = v.lo + v.hi;
+    double4 b = a.lo + a.hi;
+    double2 c = b.lo + b.hi;
+    return c.lo + c.hi;
+}
+#else
+inline float hsum_acc16(float16 v) { return hsum16(v); }
+#endif
+
+/* Each item takes GPI consecutive groups of 16 lanes (long sequential streams per class for
+ * the prefetcher) and, for sum/mean, writes one triple: its groups summed in order. */
 __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
                            __global const TARGET_T *t, long t_off, __global const float *w,
                            int has_w, __global float *loss, long o_off,
                            __global acc_t *row_vals, __global float *stats, int has_stats,
                            long rows, long classes, long ignore_index, float eps, long8 size,
-                           long8 sx, long8 st, long8 so, __global volatile int *rec) {
+                           long8 sx, long8 st, long8 so, long gpi, __global volatile int *rec) {
     const long gid = get_global_id(0);
     const long inner = size.s0;
     const long gpo = (inner + 15) / 16;
-    const long o = gid / gpo, j0 = (gid % gpo) * 16;
-    const long r0 = o * inner + j0;
-    if (r0 >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+    const long ngroups = rows / inner * gpo;
+    if (gid * gpi >= ngroups || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
-    const int nl = (int)min((long)16, inner - j0);
-    long ox, ot, oo, unused;
-    row_offsets(r0, size, sx, st, so, so, &ox, &ot, &oo, &unused);
-    __global const float *xb = x + x_off + ox;
     const long ls = sx.s0;
-
-    float16 m = (float16)(-INFINITY), s = (float16)0.0f;
-#if SMOOTH
-    acc16_t A = (acc16_t)0;
-    acc_t W = 0;
-#endif
-    for (long c0 = 0; c0 < classes; c0 += LCH) {
-        const long c1 = min(classes, c0 + LCH);
-        float16 vm = (float16)(-INFINITY);
-        for (long c = c0; c < c1; ++c)
-            vm = fmax(vm, lane_load(xb + c * cs, ls, nl));
-        const float16 nm = fmax(m, vm);
-        const float16 sc = select(exp(m - nm), (float16)0.0f, m == -INFINITY);
-        float16 acc = (float16)0.0f;
-#if SMOOTH
-        float16 aa = (float16)0.0f;
-        acc_t ww = 0;
-#endif
-        for (long c = c0; c < c1; ++c) {
-            const float16 v = lane_load(xb + c * cs, ls, nl);
-            const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
-            acc += exp(d);
-#if SMOOTH
-            const float wc = has_w ? w[c] : 1.0f;
-            aa += wc * d;
-            ww += (acc_t)wc;
-#endif
-        }
-        s = s * sc + acc;
-#if SMOOTH
-        const float16 shift = select((float16)(W) * (m - nm), (float16)0.0f, m == -INFINITY);
-        A += CONVERT_ACC16(shift) + CONVERT_ACC16(aa);
-        W += ww;
-#endif
-        m = nm;
-    }
-    float mv[16], lv[16];
-    vstore16(m, 0, mv);
-    vstore16(log(s), 0, lv);
-#if SMOOTH
-    acc_t Av[16];
-    vstore16(A, 0, Av);
-#else
-    const acc_t W = 0;
-#endif
     acc_t tn = 0, tsm = 0, td = 0;
     int bad = 0x7fffffff;
-    for (int l = 0; l < nl; ++l) {
-        const long tgt = (long)t[t_off + ot + l * st.s0];
-        const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
-        const float xt = valid ? xb[l * ls + tgt * cs] : 0.0f;
-        const float lse = lv[l];
-        acc_t nll = 0, smooth = 0, den = 0;
-        if (valid) {
-            const acc_t wt = has_w ? (acc_t)w[tgt] : 1;
-            nll = -wt * (acc_t)((xt - mv[l]) - lse);
-#if SMOOTH
-            smooth = -(Av[l] - W * (acc_t)lse);
-#endif
-            den = wt;
+    const long q1 = min(ngroups, (gid + 1) * gpi);
+    for (long q = gid * gpi; q < q1; ++q) {
+        const long o = q / gpo, j0 = (q % gpo) * 16;
+        const long r0 = o * inner + j0;
+        const int nl = (int)min((long)16, inner - j0);
+        long ox, ot, oo, unused;
+        row_offsets(r0, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+        __global const float *xb = x + x_off + ox;
+
+        /* targets: -1 for ignored, invalid and padding lanes */
+        int tg[16];
+        for (int l = 0; l < 16; ++l) {
+            const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
+            tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
+            if (l < nl && target_bad(tv, classes, ignore_index) && bad == 0x7fffffff)
+                bad = (int)(r0 + l);
         }
+        const int16 tg16 = vload16(0, tg);
+
+        float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
+#if SMOOTH
+        acc16_t A = (acc16_t)0;
+        acc_t W = 0;
+#endif
+        for (long c0 = 0; c0 < classes; c0 += LCH) {
+            float16 buf[LCH];
+            float16 vm = (float16)(-INFINITY), vs = (float16)0.0f;
+#pragma unroll
+            for (int k = 0; k < LCH; ++k) {
+                if (c0 + k < classes) {
+                    const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
+                    buf[k] = v;
+                    vm = fmax(vm, v);
+                    vs += v;
+                    xt = select(xt, v, tg16 == (int16)(int)(c0 + k));
+                }
+            }
+            const float16 nm = fmax(m, vm);
+            const float16 sc = select(exp(m - nm), (float16)0.0f, m == -INFINITY);
+            /* NaN or infinities in this chunk: the exact-semantics exp */
+            const int special = any(!isfinite(vs));
+            float16 acc = (float16)0.0f;
+#if SMOOTH
+            float16 aa = (float16)0.0f;
+            acc_t ww = 0;
+#endif
+#pragma unroll
+            for (int k = 0; k < LCH; ++k) {
+                if (c0 + k < classes) {
+                    const float16 v = buf[k];
+                    const float16 d =
+                        special ? select(v - nm, (float16)(-INFINITY), v == -INFINITY) : v - nm;
+                    acc += special ? fexp16(d) : fexp16_finite(d);
+#if SMOOTH
+                    const float wc = has_w ? w[c0 + k] : 1.0f;
+                    aa += wc * d;
+                    ww += (acc_t)wc;
+#endif
+                }
+            }
+            s = s * sc + acc;
+#if SMOOTH
+            const float16 shift =
+                select((float16)((float)W) * (m - nm), (float16)0.0f, m == -INFINITY);
+            A += CONVERT_ACC16(shift) + CONVERT_ACC16(aa);
+            W += ww;
+#endif
+            m = nm;
+        }
+        const float16 lse = log(s);
+        const int16 valid = tg16 >= (int16)0;
+        float wtv[16];
+        for (int l = 0; l < 16; ++l)
+            wtv[l] = tg[l] >= 0 ? (has_w ? w[tg[l]] : 1.0f) : 0.0f;
+        const acc16_t wt = CONVERT_ACC16(vload16(0, wtv));
+        const acc16_t logp = CONVERT_ACC16(select((float16)0.0f, (xt - m) - lse, valid));
+        const acc16_t nll = -wt * logp;
+#if SMOOTH
+        const acc16_t sm16 = -(A - (acc16_t)W * CONVERT_ACC16(lse));
+        acc_t smv[16];
+        vstore16(sm16, 0, smv);
+#endif
         if (has_stats) {
-            stats[2 * (r0 + l)] = mv[l];
-            stats[2 * (r0 + l) + 1] = lse;
+            float mv[16], lv[16];
+            vstore16(m, 0, mv);
+            vstore16(lse, 0, lv);
+            for (int l = 0; l < nl; ++l) {
+                stats[2 * (r0 + l)] = mv[l];
+                stats[2 * (r0 + l) + 1] = lv[l];
+            }
         }
 #if OUT_NONE
-        loss[o_off + oo + l * so.s0] = (float)row_loss(nll, smooth, valid, eps, classes);
+        acc_t nv[16];
+        vstore16(nll, 0, nv);
+        for (int l = 0; l < nl; ++l) {
+#if SMOOTH
+            const acc_t lo =
+                tg[l] >= 0 ? (1 - (acc_t)eps) * nv[l] + ((acc_t)eps / (acc_t)classes) * smv[l] : 0;
 #else
-        if (target_bad(tgt, classes, ignore_index) && bad == 0x7fffffff)
-            bad = (int)(r0 + l);
-        tn += nll;
-        tsm += smooth;
-        td += den;
+            const acc_t lo = nv[l];
+#endif
+            loss[o_off + oo + l * so.s0] = (float)lo;
+        }
+#else
+        tn += hsum_acc16(nll);
+#if SMOOTH
+        acc_t sacc = 0;
+        for (int l = 0; l < 16; ++l)
+            sacc += tg[l] >= 0 ? smv[l] : 0;
+        tsm += sacc;
+#endif
+        td += hsum_acc16(wt);
 #endif
     }
 #if !OUT_NONE
@@ -373,6 +515,9 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
     row_vals[3 * gid + 2] = td;
 #else
     (void)row_vals;
-    (void)W;
+    (void)tn;
+    (void)tsm;
+    (void)td;
+    (void)bad;
 #endif
 }

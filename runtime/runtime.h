@@ -81,6 +81,7 @@ typedef struct clce__tuning {
     int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
     size_t fwd_lane_wg;        /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;        /* classes per chunk max in ce_fwd_lanes (LCH) */
+    size_t fwd_lane_groups;    /* groups of 16 lanes per ce_fwd_lanes work-item */
     int64_t fwd_split_min_classes; /* split rows at least this long ... */
     int64_t fwd_split_items;       /* ... when rows < this many: nseg = ceil(items / rows) */
 } clce__tuning;

@@ -22,6 +22,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_min_classes = 32;
         out->fwd_lane_wg = 4;
         out->fwd_lane_chunk = 8;
+        out->fwd_lane_groups = 16;
         out->fwd_split_min_classes = 16384;
         out->fwd_split_items = 8 * (int64_t)(info->compute_units ? info->compute_units : 1);
     } else {
@@ -36,6 +37,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_min_classes = INT64_MAX;
         out->fwd_lane_wg = 64;
         out->fwd_lane_chunk = 4;
+        out->fwd_lane_groups = 1;
         out->fwd_split_min_classes = INT64_MAX;
         out->fwd_split_items = 0;
     }

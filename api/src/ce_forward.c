@@ -63,7 +63,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         return CLCE_OK;
     const int reduced = a->reduction != CLCE_REDUCTION_NONE;
     const int smooth = a->eps > 0.0f;
-    int64_t nseg = 1, seg_len = g->classes, slots = g->rows;
+    int64_t nseg = 1, seg_len = g->classes, slots = g->rows, gpi = 1;
     size_t global, wg;
     if (v == CE_FWD_VROWS) {
         const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
@@ -77,12 +77,13 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         global = clce__round_up((size_t)(g->rows * nseg), wg);
     } else {
         const int64_t inner = g->size[0], gpo = (inner + 15) / 16;
-        slots = g->rows / inner * gpo;
+        const int64_t groups = g->rows / inner * gpo;
+        gpi = (int64_t)tu->fwd_lane_groups;
+        slots = (groups + gpi - 1) / gpi;
         wg = tu->fwd_lane_wg;
         global = clce__round_up((size_t)slots, wg);
     }
 
-    clce__chain_init(chain, dev, chain->nwait, chain->wait);
     clce_status st = CLCE_OK;
     if (!reduced) /* nothing but the row kernel writes: the check must come first */
         st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target,
@@ -114,7 +115,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         cl_mem pm = parts ? parts : dev->error_record;
         cl_long x_off = g->offset[0], cs = g->class_stride[0], t_off = g->offset[1],
                 o_off = g->offset[2], rows = g->rows, C = g->classes, ii = a->ignore_index,
-                sl = seg_len, ns = nseg;
+                sl = seg_len, ns = nseg, gp = gpi;
         cl_int has_w = a->has_weight, has_s = stats != NULL;
         cl_float eps = a->eps;
         cl_long8 size = clce__geom_sizes(g), sx = clce__geom_strides(g, 0),
@@ -150,7 +151,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
                 CLCE_ARG(o_off),    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),
                 CLCE_ARG(rows),     CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
                 CLCE_ARG(size),     CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(so),
-                CLCE_ARG(dev->error_record)};
+                CLCE_ARG(gp),       CLCE_ARG(dev->error_record)};
             st = clce__set_args(k, "ce_fwd_lanes", args, sizeof args / sizeof args[0]);
             if (st == CLCE_OK)
                 st = clce__chain_launch(chain, k, "ce_fwd_lanes", global, wg);
