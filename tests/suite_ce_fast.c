@@ -93,12 +93,15 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     d.reduction = (clce_reduction)reduction;
     d.label_smoothing = fc->eps;
 
-    float *got[2];
-    float *stats[2];
-    for (int rep = 0; rep < 2; ++rep) {
+    /* runs 0 and 1 without stats (fast paths); run 2 asks for stats, which routes to the
+     * generic kernel (stats must match the backward's recomputation bit for bit): same loss
+     * within tolerance, stats checked against the reference */
+    float *got[3];
+    float *stats[3];
+    for (int rep = 0; rep < 3; ++rep) {
         clce_status st = clce_cross_entropy_forward_sync(
             tu_device(), &d, &xdsc, bx, &tdsc, bt, fc->weight ? &wdsc : NULL,
-            fc->weight ? bw : NULL, &ldsc, bl, bs);
+            fc->weight ? bw : NULL, &ldsc, bl, rep < 2 ? NULL : bs);
         ck_assert_msg(st == CLCE_OK, "%s: %s: %s", fc->name, clce_status_name(st),
                       clce_last_error_detail());
         got[rep] = malloc(nout * sizeof(float));
@@ -108,8 +111,6 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     }
     ck_assert_msg(memcmp(got[0], got[1], nout * sizeof(float)) == 0,
                   "%s reduction %d: two runs differ", fc->name, reduction);
-    ck_assert_msg(memcmp(stats[0], stats[1], (size_t)rows * 2 * sizeof(float)) == 0,
-                  "%s: stats of two runs differ", fc->name);
 
     ref_loss_opts o = {reduction, -100, fc->eps, fc->weight ? wd : NULL};
     double *ref = malloc(nout * sizeof *ref);
@@ -123,6 +124,10 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
         int ok = isnan(rv) ? isnan(g) : isinf(rv) ? g == rv
                                                   : fabs(g - rv) <= 1e-5 * fmax(1.0, fabs(rv));
         ck_assert_msg(ok, "%s: loss[%zu] = %.9g, reference %.9g", what, i, g, rv);
+        const double g2 = got[2][i];
+        ok = isnan(rv) ? isnan(g2) : isinf(rv) ? g2 == rv
+                                               : fabs(g2 - rv) <= 1e-5 * fmax(1.0, fabs(rv));
+        ck_assert_msg(ok, "%s (with stats): loss[%zu] = %.9g, reference %.9g", what, i, g2, rv);
     }
     /* stats: max + lse = logsumexp of the row */
     for (int64_t r = 0; r < rows && fc->special == SP_NONE; ++r) {
@@ -131,13 +136,15 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
             m = fmax(m, xd[ref_at(&rg, r, c)]);
         for (int64_t c = 0; c < C; ++c)
             s += exp(xd[ref_at(&rg, r, c)] - m);
-        ck_assert_msg(stats[0][2 * r] == (float)m, "%s: stats max of row %lld", what,
+        ck_assert_msg(stats[2][2 * r] == (float)m, "%s: stats max of row %lld", what,
                       (long long)r);
-        ck_assert_msg(fabs(stats[0][2 * r + 1] - log(s)) <= 1e-5 * fmax(1.0, log(s)),
+        /* 2e-5: the generic kernel's single float running sum drifts ~1e-5 relative over
+         * 70001 classes (found here; the fast paths' 16-lane sums do not) */
+        ck_assert_msg(fabs(stats[2][2 * r + 1] - log(s)) <= 2e-5 * fmax(1.0, log(s)),
                       "%s: stats lse of row %lld: %g vs %g", what, (long long)r,
-                      stats[0][2 * r + 1], log(s));
+                      stats[2][2 * r + 1], log(s));
     }
-    for (int rep = 0; rep < 2; ++rep) {
+    for (int rep = 0; rep < 3; ++rep) {
         free(got[rep]);
         free(stats[rep]);
     }

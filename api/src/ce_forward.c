@@ -6,6 +6,7 @@
  * below: float16 rows, optionally split; 16-lane pixels/tiny rows; target check fused into
  * the row kernel for sum/mean); everything else to the generic row kernel.
  */
+#include "ce_grad.h"
 #include "loss_args.h"
 
 #include <stdio.h>
@@ -40,8 +41,10 @@ typedef enum { CE_FWD_GENERIC, CE_FWD_VROWS, CE_FWD_LANES } ce_fwd_variant;
 /* Which kernel a geometry gets.  vrows needs class stride 1 (vload16 along the row); lanes is
  * correct for any strides (it gathers unless the innermost row dimension is contiguous). */
 static ce_fwd_variant ce_fwd_pick(const clce__tuning *tu, const clce__loss_args *a,
-                                  const clce__rowgeom *g) {
-    if (!tu->fwd_fast || a->prob_target || g->rows == 0 || g->classes == 0)
+                                  const clce__rowgeom *g, int want_stats) {
+    /* stats feed the backward, whose recomputation without stats (ce_grad.cl) must give the
+     * same bits: they come from the generic kernel's summation order */
+    if (!tu->fwd_fast || a->prob_target || want_stats || g->rows == 0 || g->classes == 0)
         return CE_FWD_GENERIC;
     const int64_t cs = g->class_stride[0], sx0 = g->stride[0][0];
     if (cs == 1 && g->classes >= tu->fwd_vrow_min_classes)
@@ -57,7 +60,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
                                cl_mem weight, cl_mem loss, int64_t loss_off, cl_mem stats,
                                int *handled) {
     const clce__tuning *tu = &dev->tuning;
-    const ce_fwd_variant v = ce_fwd_pick(tu, a, g);
+    const ce_fwd_variant v = ce_fwd_pick(tu, a, g, stats != NULL);
     *handled = v != CE_FWD_GENERIC;
     if (!*handled)
         return CLCE_OK;
@@ -188,7 +191,7 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
         *event = NULL;
     clce__loss_args a;
     clce_status st = clce__check_loss_inputs("cross_entropy", dev, desc, input_desc, input,
-                                             target_desc, target, weight_desc, weight, 1, 0, &a);
+                                             target_desc, target, weight_desc, weight, 1, 1, &a);
     if (st != CLCE_OK)
         return st;
     st = clce__check_loss_tensor("loss", input_desc, a.class_axis, a.reduction, loss_desc, loss,
@@ -198,6 +201,9 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     if (num_wait_events > 0 && !wait_events)
         return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
                           "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    if (a.prob_target) /* probability targets: ce_grad.c */
+        return clce__ce_forward_prob(dev, &a, input_desc, input, target_desc, target, weight,
+                                     loss_desc, loss, stats, num_wait_events, wait_events, event);
 
     const clce_tensor_desc *roles[CLCE__ROLES] = {
         input_desc, target_desc, a.reduction == CLCE_REDUCTION_NONE ? loss_desc : NULL, NULL};
