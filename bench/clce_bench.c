@@ -538,7 +538,11 @@ int main(int argc, char **argv) {
         printf("# platform: %s\n# device: %s (%s), %u compute units, %s\n", info.platform_name,
                info.name, info.vendor, info.compute_units, info.opencl_version);
         printf("# driver: %s\n# date: %s\n", info.driver_version, date);
-        printf("# selection: %s\n", info.selection_reason);
+        printf("# selection: %s\n# device type: %s\n", info.selection_reason,
+               (info.type & CL_DEVICE_TYPE_GPU)           ? "GPU"
+               : (info.type & CL_DEVICE_TYPE_CPU)         ? "CPU"
+               : (info.type & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator"
+                                                          : "other");
         printf("# fused op: %s\n",
                &clce_cross_entropy_fused ? "available" : "unavailable in this library build");
         printf("# times: wall = enqueue+clFinish; dev = END(op) - END(gate marker); copy = "

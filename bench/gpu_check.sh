@@ -94,8 +94,8 @@ else
     say "PyTorch with CUDA/ROCm not available: comparison skipped"
 fi
 if ! "$BUILD/bench/clce_bench" --shape "10 5" --reps 1 --op forward 2>/dev/null |
-    grep -q '^# selection: .*GPU'; then
-    echo "WARNING: clce did not select a GPU (see the '# selection:' line above)"
+    grep -q '^# device type: GPU'; then
+    echo "WARNING: clce did not select a GPU (see the '# device' lines above)"
 fi
 say "done, status $status"
 exit "$status"
