@@ -37,6 +37,9 @@
 #ifndef CHV
 #define CHV 16
 #endif
+#ifndef HAS_W
+#define HAS_W 1
+#endif
 #ifndef EXPV
 #define EXPV 2
 #endif
@@ -148,9 +151,13 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
             const float16 d = vload16(k, q) - nm;
             acc += fexp16_finite(d);
 #if SMOOTH
-            const float16 wv = has_w ? vload16(k, wp + i) : (float16)1.0f;
+#if HAS_W
+            const float16 wv = vload16(k, wp + i);
             aa += wv * d;
             ww += wv;
+#else
+            aa += d;
+#endif
 #endif
         }
         s = s * sc + hsum16(acc);
@@ -158,7 +165,11 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
         if (m != -INFINITY)
             A += W * (acc_t)(m - nm);
         A += (acc_t)hsum16(aa);
+#if HAS_W
         W += (acc_t)hsum16(ww);
+#else
+        W += (acc_t)(16 * CHV);
+#endif
 #endif
         m = nm;
     }
@@ -431,7 +442,7 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
                 }
             }
             const float16 nm = fmax(m, vm);
-            const float16 sc = select(exp(m - nm), (float16)0.0f, m == -INFINITY);
+            const float16 sc = select(fexp16(m - nm), (float16)0.0f, m == -INFINITY);
             /* NaN or infinities in this chunk: the exact-semantics exp */
             const int special = any(!isfinite(vs));
             float16 acc = (float16)0.0f;

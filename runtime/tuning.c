@@ -21,7 +21,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_chunk_vecs = 16;
         out->fwd_vrow_min_classes = 32;
         out->fwd_lane_wg = 4;
-        out->fwd_lane_chunk = 8;
+        out->fwd_lane_chunk = 16;
         out->fwd_lane_groups = 16;
         out->fwd_split_min_classes = 16384;
         out->fwd_split_items = 8 * (int64_t)(info->compute_units ? info->compute_units : 1);

@@ -93,8 +93,9 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
                                         a->ignore_index, CLCE__OP_CROSS_ENTROPY_FORWARD);
     char defines[200];
     snprintf(defines, sizeof defines,
-             "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d",
-             a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk);
+             "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d",
+             a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
+             smooth && a->has_weight);
     cl_kernel k = NULL, km = NULL;
     cl_mem row_vals = NULL, den = NULL, parts = NULL;
     const size_t acc = clce__acc_size(dev);
