@@ -532,3 +532,101 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
     (void)bad;
 #endif
 }
+
+/* ---- GPU shape: one work-group per row, items stride the row (coalesced for class stride 1),
+ * then a fixed-shape local-memory tree merges the items' {m, s, A, W}.  WG (a power of two) is
+ * the launch's local size.  Chosen by the tuning table for GPUs; on POCL this shape is slow
+ * (every barrier phase is a loop over the group's items). */
+#ifdef WG
+inline void merge_state(float *m, float *s, acc_t *A, acc_t *W, float mb, float sb, acc_t Ab,
+                        acc_t Wb) {
+    const float nm = fmax(*m, mb);
+    const float sa = *m == -INFINITY ? 0.0f : *s * exp(*m - nm);
+    const float sbb = mb == -INFINITY ? 0.0f : sb * exp(mb - nm);
+    /* keep NaN: a NaN partial sum stays NaN even when its scale is 0 */
+    *s = (isnan(*s) ? *s : sa) + (isnan(sb) ? sb : sbb);
+#if SMOOTH
+    *A = *A + (*m == -INFINITY ? 0 : *W * (acc_t)(*m - nm)) + Ab +
+         (mb == -INFINITY ? 0 : Wb * (acc_t)(mb - nm));
+    *W += Wb;
+#endif
+    *m = nm;
+}
+
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void
+ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET_T *t,
+             long t_off, __global const float *w, int has_w, __global float *loss, long o_off,
+             __global acc_t *row_vals, __global float *stats, int has_stats, long rows,
+             long classes, long ignore_index, float eps, long8 size, long8 sx, long8 st,
+             long8 so, __global volatile int *rec) {
+    __local float lm[WG], ls_[WG];
+    __local acc_t lA[WG], lW[WG];
+    const long r = get_group_id(0);
+    const int lid = get_local_id(0);
+    if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+        return; /* uniform per group: no barrier is skipped by part of a group */
+    long ox, ot, oo, unused;
+    row_offsets(r, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+    __global const float *xr = x + x_off + ox;
+    float m = -INFINITY, s = 0.0f;
+    acc_t A = 0, W = 0;
+    for (long c = lid; c < classes; c += WG) {
+        const float v = xr[c * cs];
+        if (v > m) {
+            s = s * exp(m - v) + ((v - v) + 1.0f);
+#if SMOOTH
+            if (m != -INFINITY)
+                A += W * (acc_t)(m - v);
+#endif
+            m = v;
+        } else {
+            s += v == -INFINITY ? 0.0f : exp(v - m);
+        }
+#if SMOOTH
+        const acc_t wc = has_w ? (acc_t)w[c] : 1;
+        A += wc * (v == -INFINITY ? (acc_t)-INFINITY : (acc_t)(v - m));
+        W += wc;
+#endif
+    }
+    lm[lid] = m;
+    ls_[lid] = s;
+    lA[lid] = A;
+    lW[lid] = W;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = WG / 2; h > 0; h >>= 1) {
+        if (lid < h) {
+            float mm = lm[lid], ss = ls_[lid];
+            acc_t AA = lA[lid], WW = lW[lid];
+            merge_state(&mm, &ss, &AA, &WW, lm[lid + h], ls_[lid + h], lA[lid + h],
+                        lW[lid + h]);
+            lm[lid] = mm;
+            ls_[lid] = ss;
+            lA[lid] = AA;
+            lW[lid] = WW;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        const long tgt = (long)t[t_off + ot];
+        const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+        const float xt = valid ? xr[tgt * cs] : 0.0f;
+        acc_t nll, smooth, den;
+        float lse;
+        row_parts(lm[0], ls_[0], lA[0], lW[0], xt, tgt, classes, ignore_index, w, has_w, &nll,
+                  &smooth, &den, &lse);
+        if (has_stats) {
+            stats[2 * r] = lm[0];
+            stats[2 * r + 1] = lse;
+        }
+#if OUT_NONE
+        loss[o_off + oo] = (float)row_loss(nll, smooth, valid, eps, classes);
+#else
+        if (target_bad(tgt, classes, ignore_index))
+            atomic_min(&rec[REC_BAD_ROW], (int)r);
+        row_vals[3 * r] = nll;
+        row_vals[3 * r + 1] = smooth;
+        row_vals[3 * r + 2] = den;
+#endif
+    }
+}
+#endif

@@ -7,9 +7,17 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
     int is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
+    /* CLCE_TUNING=gpu|cpu picks a row of the table regardless of the device: tests run the
+     * GPU-shaped kernels on POCL for correctness, benchmarks compare shapes. */
+    const char *force = getenv("CLCE_TUNING");
+    if (force && !strcmp(force, "gpu"))
+        is_cpu = 0;
+    else if (force && !strcmp(force, "cpu"))
+        is_cpu = 1;
     if (is_cpu) {
         /* POCL runs a work-group as a loop over its items: small groups, much work each. */
         out->row_wg = 8;
@@ -23,14 +31,18 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_wg = 4;
         out->fwd_lane_chunk = 16;
         out->fwd_lane_groups = 16;
+        out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
+        out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
         out->fwd_split_items = 8 * (int64_t)(info->compute_units ? info->compute_units : 1);
     } else {
         out->row_wg = 64;
         out->reduce_wg = 256;
         out->reduce_items = 64;
-        /* GPUs: per-item float16 rows would read uncoalesced; until a work-group-per-row
-         * variant exists, only the pixel-lane path (coalesced across items for NCHW) is on. */
+        /* GPUs: class-contiguous rows get a work-group per row (items stride the row:
+         * coalesced), pixel-contiguous NCHW the 16-lane kernel with one group per item
+         * (neighbouring items read neighbouring 64-byte segments); per-item float16 rows
+         * (uncoalesced on a GPU) and row splitting are off. */
         out->fwd_fast = 1;
         out->fwd_vrow_wg = 64;
         out->fwd_chunk_vecs = 4;
@@ -38,6 +50,8 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_wg = 64;
         out->fwd_lane_chunk = 4;
         out->fwd_lane_groups = 1;
+        out->fwd_wgrow_min_classes = 128;
+        out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;
         out->fwd_split_items = 0;
     }
@@ -52,6 +66,10 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_wg = max;
     if (out->fwd_lane_wg > max)
         out->fwd_lane_wg = max;
+    while (out->fwd_wgrow_wg > max)
+        out->fwd_wgrow_wg /= 2;
+    if (out->fwd_wgrow_wg == 0)
+        out->fwd_wgrow_wg = 1;
     while (out->reduce_wg > max)
         out->reduce_wg /= 2;
     if (out->reduce_wg == 0)

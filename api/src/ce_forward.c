@@ -3,7 +3,8 @@
  * chain: target check (2), the row kernel, and for sum/mean the two-pass reduction.  The mean's
  * denominator is summed and divided on the device: no host round-trip inside the op.
  * Geometries the tuning table allows go to the fast paths of cl/ce_fwd_fast.cl (ce_fwd_fast
- * below: float16 rows, optionally split; 16-lane pixels/tiny rows; target check fused into
+ * below: float16 rows, optionally split; 16-lane pixels/tiny rows; on GPUs a work-group per
+ * row; target check fused into
  * the row kernel for sum/mean); everything else to the generic row kernel.
  */
 #include "ce_grad.h"
@@ -36,7 +37,7 @@ static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clc
     return st;
 }
 
-typedef enum { CE_FWD_GENERIC, CE_FWD_VROWS, CE_FWD_LANES } ce_fwd_variant;
+typedef enum { CE_FWD_GENERIC, CE_FWD_VROWS, CE_FWD_LANES, CE_FWD_WGROW } ce_fwd_variant;
 
 /* Which kernel a geometry gets.  vrows needs class stride 1 (vload16 along the row); lanes is
  * correct for any strides (it gathers unless the innermost row dimension is contiguous). */
@@ -47,6 +48,8 @@ static ce_fwd_variant ce_fwd_pick(const clce__tuning *tu, const clce__loss_args 
     if (!tu->fwd_fast || a->prob_target || want_stats || g->rows == 0 || g->classes == 0)
         return CE_FWD_GENERIC;
     const int64_t cs = g->class_stride[0], sx0 = g->stride[0][0];
+    if (cs == 1 && g->classes >= tu->fwd_wgrow_min_classes)
+        return CE_FWD_WGROW;
     if (cs == 1 && g->classes >= tu->fwd_vrow_min_classes)
         return CE_FWD_VROWS;
     if ((cs != 1 && sx0 == 1) || g->classes < tu->fwd_vrow_min_classes)
@@ -78,6 +81,9 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         }
         wg = tu->fwd_vrow_wg;
         global = clce__round_up((size_t)(g->rows * nseg), wg);
+    } else if (v == CE_FWD_WGROW) {
+        wg = tu->fwd_wgrow_wg;
+        global = (size_t)g->rows * wg;
     } else {
         const int64_t inner = g->size[0], gpo = (inner + 15) / 16;
         const int64_t groups = g->rows / inner * gpo;
@@ -91,17 +97,23 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
     if (!reduced) /* nothing but the row kernel writes: the check must come first */
         st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target,
                                         a->ignore_index, CLCE__OP_CROSS_ENTROPY_FORWARD);
-    char defines[200];
-    snprintf(defines, sizeof defines,
-             "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d",
-             a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
-             smooth && a->has_weight);
+    char defines[220];
+    int used = snprintf(
+        defines, sizeof defines,
+        "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d",
+        a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
+        smooth && a->has_weight);
+    if (v == CE_FWD_WGROW && used > 0 && (size_t)used < sizeof defines)
+        snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;
     cl_mem row_vals = NULL, den = NULL, parts = NULL;
     const size_t acc = clce__acc_size(dev);
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines,
-                              v == CE_FWD_VROWS ? "ce_fwd_vrows" : "ce_fwd_lanes", &k);
+                              v == CE_FWD_VROWS   ? "ce_fwd_vrows"
+                              : v == CE_FWD_WGROW ? "ce_fwd_wgrow"
+                                                  : "ce_fwd_lanes",
+                              &k);
     if (st == CLCE_OK && nseg > 1)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines, "ce_fwd_merge", &km);
     if (st == CLCE_OK && reduced)
@@ -148,6 +160,17 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
                     st = clce__chain_launch(chain, km, "ce_fwd_merge",
                                             clce__round_up((size_t)g->rows, wg), wg);
             }
+        } else if (v == CE_FWD_WGROW) {
+            clce__arg args[] = {
+                CLCE_ARG(input),    CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
+                CLCE_ARG(t_off),    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out),
+                CLCE_ARG(o_off),    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),
+                CLCE_ARG(rows),     CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
+                CLCE_ARG(size),     CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(so),
+                CLCE_ARG(dev->error_record)};
+            st = clce__set_args(k, "ce_fwd_wgrow", args, sizeof args / sizeof args[0]);
+            if (st == CLCE_OK)
+                st = clce__chain_launch(chain, k, "ce_fwd_wgrow", global, wg);
         } else {
             clce__arg args[] = {
                 CLCE_ARG(input),    CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
