@@ -82,7 +82,6 @@ inline float16 fexp16_finite(float16 d) {
     d = fmax(d, (float16)(-87.0f));
     const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
     const float16 n = t - (float16)12582912.0f;
-    const int16 ni = as_int16(t) - (int16)0x4B400000;
     const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
     float16 p = (float16)0.008291722275316715f;
     p = fma(p, r, (float16)0.04191507026553154f);
@@ -90,7 +89,8 @@ inline float16 fexp16_finite(float16 d) {
     p = fma(p, r, (float16)0.49998897314071655f);
     p = fma(p, r, (float16)0.9999996423721313f);
     p = fma(p, r, (float16)1.0000001192092896f);
-    return as_float16(as_int16(p) + (ni << 23));
+    /* t's bits are 0x4B400000 + n; shifted by 23 the constant's bits fall off: n << 23 */
+    return as_float16(as_int16(p) + (as_int16(t) << 23));
 }
 
 inline float16 fexp16(float16 d) {

@@ -7,6 +7,8 @@
  * (C < 32, channels-last, padded), all with reductions none/sum/mean, label smoothing + weight,
  * ignore_index, and NaN / +inf / -inf rows.  Every case runs twice and must give the same bits.
  * Bad targets with sum/mean (check fused into the row kernel) must leave the output unchanged.
+ * ctest runs this suite twice: with the device's row of the tuning table and with
+ * CLCE_TUNING=gpu (the GPU row: a work-group per row, 16-lane pixels), on any device.
  */
 #include "ref.h"
 #include "testutil.h"
