@@ -72,8 +72,9 @@ def clce_median(bench, shape, op, reps):
 
 
 def clce_extra_bytes(sizes, op):
-    """Scratch the clce calls allocate (see api/src/ce_forward.c and ce_grad.c): per-row (or
-    per-item) acc_t triples for the reduction, plus the row-split partials; O(rows)."""
+    """Upper bound of the scratch the clce calls allocate (api/src/ce_forward.c, ce_grad.c):
+    at most one acc_t triple per row for the reduction (the 16-lane forward needs one per 256
+    rows; split rows add 32 B per segment), the fused call also per-row stats; O(rows)."""
     rows = 1
     for k, s in enumerate(sizes):
         if k != 1:
