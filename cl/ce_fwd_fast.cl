@@ -46,6 +46,8 @@
 #ifndef LCH
 #define LCH 8
 #endif
+#define CLCE_CAT_(a, b) a##b
+#define CLCE_CAT(a, b) CLCE_CAT_(a, b)
 #if CLCE_HAS_FP64
 typedef double16 acc16_t;
 #define CONVERT_ACC16 convert_double16
@@ -415,13 +417,26 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
 
         /* targets: -1 for ignored, invalid and padding lanes */
         int tg[16];
-        for (int l = 0; l < 16; ++l) {
-            const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
-            tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
-            if (l < nl && target_bad(tv, classes, ignore_index) && bad == 0x7fffffff)
-                bad = (int)(r0 + l);
+        int16 tg16;
+        if (nl == 16 && st.s0 == 1) { /* contiguous targets: one vector load and compares */
+            const long16 tv = CLCE_CAT(convert_long, 16)(vload16(0, t + t_off + ot));
+            const long16 ok = (tv >= (long16)0) & (tv < (long16)classes) &
+                              (tv != (long16)ignore_index);
+            tg16 = select((int16)(-1), convert_int16(tv), convert_int16(ok));
+            vstore16(tg16, 0, tg);
+            if (any(convert_int16(~ok & (tv != (long16)ignore_index))) && bad == 0x7fffffff)
+                for (int l = 0; l < 16 && bad == 0x7fffffff; ++l)
+                    if (target_bad((long)t[t_off + ot + l], classes, ignore_index))
+                        bad = (int)(r0 + l);
+        } else {
+            for (int l = 0; l < 16; ++l) {
+                const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
+                tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
+                if (l < nl && target_bad(tv, classes, ignore_index) && bad == 0x7fffffff)
+                    bad = (int)(r0 + l);
+            }
+            tg16 = vload16(0, tg);
         }
-        const int16 tg16 = vload16(0, tg);
 
         float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
 #if SMOOTH

@@ -28,9 +28,9 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_wg = 1;
         out->fwd_chunk_vecs = 16;
         out->fwd_vrow_min_classes = 32;
-        out->fwd_lane_wg = 4;
+        out->fwd_lane_wg = 1;
         out->fwd_lane_chunk = 16;
-        out->fwd_lane_groups = 16;
+        out->fwd_lane_groups = 32;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;

@@ -199,7 +199,7 @@ END_TEST
 
 /* A bad target with sum/mean: found by the row kernel itself, reported by sync, output kept. */
 static void bad_target(int64_t N, int64_t C, int ndim4) {
-    int64_t sizes[4] = {N, C, 3, 5};
+    int64_t sizes[4] = {N, C, 4, ndim4 == 2 ? 8 : 5}; /* 4x8: full 16-lane groups */
     const int ndim = ndim4 ? 4 : 2;
     int64_t n = 1, rows = 1, rs[3];
     int rnd = 0;
@@ -258,6 +258,8 @@ START_TEST(test_bad_target_vrows) { bad_target(40, 300, 0); }
 END_TEST
 START_TEST(test_bad_target_lanes) { bad_target(4, 21, 1); }
 END_TEST
+START_TEST(test_bad_target_lanes_full) { bad_target(3, 21, 2); }
+END_TEST
 START_TEST(test_bad_target_split) { bad_target(2, 20000, 0); }
 END_TEST
 
@@ -268,6 +270,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_case, 0, (int)(3 * NCASES));
     tcase_add_test(tc, test_bad_target_vrows);
     tcase_add_test(tc, test_bad_target_lanes);
+    tcase_add_test(tc, test_bad_target_lanes_full);
     tcase_add_test(tc, test_bad_target_split);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
