@@ -490,12 +490,15 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
         }
         const float16 lse = log(s);
         const int16 valid = tg16 >= (int16)0;
-        float wtv[16];
-        for (int l = 0; l < 16; ++l)
-            wtv[l] = tg[l] >= 0 ? (has_w ? w[tg[l]] : 1.0f) : 0.0f;
-        const acc16_t wt = CONVERT_ACC16(vload16(0, wtv));
-        const acc16_t logp = CONVERT_ACC16(select((float16)0.0f, (xt - m) - lse, valid));
-        const acc16_t nll = -wt * logp;
+        float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
+        if (has_w) {
+            float wtv[16];
+            for (int l = 0; l < 16; ++l)
+                wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
+            wt16 = vload16(0, wtv);
+        }
+        /* products and the 16-lane sums in float (16 terms: ~1e-7 relative), then acc_t */
+        const float16 nll16 = -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
 #if SMOOTH
         const acc16_t sm16 = -(A - (acc16_t)W * CONVERT_ACC16(lse));
         acc_t smv[16];
@@ -511,26 +514,26 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
             }
         }
 #if OUT_NONE
-        acc_t nv[16];
-        vstore16(nll, 0, nv);
+        float nv[16];
+        vstore16(nll16, 0, nv);
         for (int l = 0; l < nl; ++l) {
 #if SMOOTH
             const acc_t lo =
                 tg[l] >= 0 ? (1 - (acc_t)eps) * nv[l] + ((acc_t)eps / (acc_t)classes) * smv[l] : 0;
 #else
-            const acc_t lo = nv[l];
+            const acc_t lo = (acc_t)nv[l];
 #endif
             loss[o_off + oo + l * so.s0] = (float)lo;
         }
 #else
-        tn += hsum_acc16(nll);
+        tn += (acc_t)hsum16(nll16);
 #if SMOOTH
         acc_t sacc = 0;
         for (int l = 0; l < 16; ++l)
             sacc += tg[l] >= 0 ? smv[l] : 0;
         tsm += sacc;
 #endif
-        td += hsum_acc16(wt);
+        td += (acc_t)hsum16(wt16);
 #endif
     }
 #if !OUT_NONE
