@@ -579,10 +579,16 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
              long8 so, __global volatile int *rec) {
     __local float lm[WG], ls_[WG];
     __local acc_t lA[WG], lW[WG];
+    __local int skip;
     const long r = get_group_id(0);
     const int lid = get_local_id(0);
-    if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
-        return; /* uniform per group: no barrier is skipped by part of a group */
+    /* one read of the record per group (another group's fused check may set it meanwhile):
+     * the whole group returns or none of it, so no barrier is skipped by part of a group */
+    if (lid == 0)
+        skip = r >= rows || rec[REC_BAD_ROW] != REC_CLEAR;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (skip)
+        return;
     long ox, ot, oo, unused;
     row_offsets(r, size, sx, st, so, so, &ox, &ot, &oo, &unused);
     __global const float *xr = x + x_off + ox;
