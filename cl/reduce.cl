@@ -9,6 +9,7 @@
  * dependence on scheduling: same input, same launch sizes, same bits.
  *
  * Required: WG (power of two, the launch's local size), ITEMS.
+ * clce-warmup: -DWG=16 -DITEMS=4096
  */
 #ifndef WG
 #error "WG must be defined"
