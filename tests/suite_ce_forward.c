@@ -490,7 +490,10 @@ START_TEST(test_errors_golden) {
         for (int64_t j = 0; j < numel; ++j)
             xf[j] = (float)gc->input[j];
         cl_mem bx = tu_buffer(sizeof(float) * ((size_t)numel + 1), xf);
-        cl_mem bt = tu_buffer(sizeof(int64_t) * (gc->target_numel + 1), gc->target_index);
+        int64_t *tv = calloc(gc->target_numel + 1, sizeof(int64_t));
+        memcpy(tv, gc->target_index, sizeof(int64_t) * gc->target_numel);
+        cl_mem bt = tu_buffer(sizeof(int64_t) * (gc->target_numel + 1), tv);
+        free(tv);
         cl_mem bw = gc->has_weight ? tu_buffer(sizeof(float) * (gc->weight_numel + 1), NULL)
                                    : NULL;
         cl_mem bl = tu_buffer(sizeof(float) * ((size_t)rows + 8), NULL);
@@ -511,6 +514,41 @@ START_TEST(test_errors_golden) {
 }
 END_TEST
 
+/* A few small runs covering every kernel of the op, for Oclgrind (CK_RUN_CASE=small). */
+START_TEST(test_small) {
+    int64_t sizes[4] = {2, 3, 2, 2};
+    double x[24], w[3] = {0.5, 1.0, 2.0};
+    int64_t t[8] = {0, 1, 2, -100, 2, 1, 0, 1};
+    uint64_t seed = 5;
+    for (int i = 0; i < 24; ++i)
+        x[i] = (float)tu_uniform(&seed, -4, 4);
+    for (int red = 0; red < 3; ++red) {
+        fwd_case fc;
+        memset(&fc, 0, sizeof fc);
+        fc.ndim = 4;
+        memcpy(fc.sizes, sizes, sizeof sizes);
+        fc.class_axis = CLCE_CLASS_AXIS_DEFAULT;
+        fc.x = x;
+        fc.t = t;
+        fc.w = w;
+        clce_loss_desc_init(&fc.desc);
+        fc.desc.reduction = (clce_reduction)red;
+        fc.desc.label_smoothing = 0.1;
+        fc.layout = red == 1 ? TU_CHANNELS_LAST : TU_PADDED;
+        fc.target_dtype = CLCE_I64;
+        float got[8], stats[16];
+        double ref[8];
+        ref_loss_opts ro = {red, -100, 0.1, w};
+        ref_cross_entropy(x, 4, sizes, 1, t, NULL, &ro, ref, NULL, NULL);
+        ck_assert_int_eq(run_forward(&fc, got, stats), CLCE_OK);
+        ck_assert(tu_check_close("small", got, ref, red == 0 ? 8 : 1, LOSS_ATOL, LOSS_RTOL));
+        t[5] = 3; /* out of range */
+        ck_assert_int_eq(run_forward(&fc, got, NULL), CLCE_ERROR_TARGET_OUT_OF_RANGE);
+        t[5] = 1;
+    }
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("ce_forward");
     TCase *tc = tcase_create("golden");
@@ -527,6 +565,10 @@ static Suite *suite(void) {
     tcase_add_test(tl, test_determinism);
     tcase_add_test(tl, test_target_out_of_range);
     suite_add_tcase(s, tl);
+    TCase *ts = tcase_create("small");
+    tcase_set_timeout(ts, 600);
+    tcase_add_test(ts, test_small);
+    suite_add_tcase(s, ts);
     return s;
 }
 
