@@ -3,6 +3,7 @@
  * chain: target check (2), the row kernel, and for sum/mean the two-pass reduction.  The mean's
  * denominator is summed and divided on the device: no host round-trip inside the op.
  */
+#include "ce_grad.h"
 #include "loss_args.h"
 
 #include <stdio.h>
@@ -19,7 +20,7 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
         *event = NULL;
     clce__loss_args a;
     clce_status st = clce__check_loss_inputs("cross_entropy", dev, desc, input_desc, input,
-                                             target_desc, target, weight_desc, weight, 1, 0, &a);
+                                             target_desc, target, weight_desc, weight, 1, 1, &a);
     if (st != CLCE_OK)
         return st;
     st = clce__check_loss_tensor("loss", input_desc, a.class_axis, a.reduction, loss_desc, loss,
@@ -29,6 +30,9 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     if (num_wait_events > 0 && !wait_events)
         return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
                           "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    if (a.prob_target) /* probability targets: ce_grad.c */
+        return clce__ce_forward_prob(dev, &a, input_desc, input, target_desc, target, weight,
+                                     loss_desc, loss, stats, num_wait_events, wait_events, event);
 
     const clce_tensor_desc *roles[CLCE__ROLES] = {
         input_desc, target_desc, a.reduction == CLCE_REDUCTION_NONE ? loss_desc : NULL, NULL};

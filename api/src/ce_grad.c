@@ -1,0 +1,387 @@
+/*
+ * ce_grad.c - cross_entropy with probability targets (the forward's dispatch lands here), the
+ * backward and the fused loss + gradient.  Kernels live in cl/ce_grad.cl.  The mean's
+ * denominator (sum of w_t over valid rows) is summed on the device by a row pass plus the
+ * deterministic reduction of reduce.cl, before the gradient kernel that divides by it: no host
+ * round trip inside an op.
+ */
+#include "ce_grad.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const clce_dtype F32_ONLY[] = {CLCE_F32, CLCE_DTYPE_INVALID};
+
+clce_status clce__check_stats(cl_mem stats, int64_t rows) {
+    if (!stats)
+        return CLCE_OK;
+    size_t bytes = 0;
+    cl_int err = clGetMemObjectInfo(stats, CL_MEM_SIZE, sizeof bytes, &bytes, NULL);
+    if (err != CL_SUCCESS)
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT, "stats: not a valid cl_mem (%s)",
+                          clce__cl_error_name(err));
+    if ((uint64_t)bytes < (uint64_t)rows * 2 * sizeof(cl_float))
+        return clce__fail(CLCE_ERROR_INVALID_LAYOUT,
+                          "stats: buffer holds %zu bytes, needs %lld (2 floats per row, %lld "
+                          "rows)",
+                          bytes, (long long)(rows * 2 * 4), (long long)rows);
+    return CLCE_OK;
+}
+
+/* Releases what an op holds; on failure waits for what was enqueued so that no half-op
+ * outlives the error. */
+static clce_status finish(clce__chain *chain, clce_status st, cl_event *event) {
+    if (st != CLCE_OK) {
+        if (chain->last)
+            clWaitForEvents(1, &chain->last);
+        clce__chain_finish(chain, NULL);
+        return st;
+    }
+    clce__chain_finish(chain, event);
+    return CLCE_OK;
+}
+
+clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
+                                  const clce_tensor_desc *input_desc, cl_mem input,
+                                  const clce_tensor_desc *target_desc, cl_mem target,
+                                  cl_mem weight, const clce_tensor_desc *loss_desc, cl_mem loss,
+                                  cl_mem stats, cl_uint num_wait_events,
+                                  const cl_event *wait_events, cl_event *event) {
+    const int reduced = a->reduction != CLCE_REDUCTION_NONE;
+    const clce_tensor_desc *roles[CLCE__ROLES] = {input_desc, target_desc,
+                                                  reduced ? NULL : loss_desc, NULL};
+    clce__rowgeom g;
+    clce__rowgeom_build(roles, a->class_axis, &g);
+    clce_status st = clce__check_stats(stats, g.rows);
+    if (st != CLCE_OK)
+        return st;
+    clce__chain chain;
+    clce__chain_init(&chain, dev, num_wait_events, wait_events);
+    cl_kernel k = NULL;
+    cl_mem row_vals = NULL, den = NULL;
+    char defines[160];
+    snprintf(defines, sizeof defines, "-DTARGET_T=float -DPROB=1 -DROW_DIMS=%d -DSMOOTH=%d "
+             "-DOUT_NONE=%d", g.nd, a->eps > 0.0f, !reduced);
+    st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_fwd_prob", &k);
+    if (st == CLCE_OK && reduced)
+        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row losses",
+                           &row_vals);
+    if (st == CLCE_OK && reduced)
+        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+    if (st == CLCE_OK && g.rows > 0) {
+        cl_mem none_out = reduced ? dev->error_record : loss;
+        cl_mem vals = reduced ? row_vals : dev->error_record;
+        cl_mem w = a->has_weight ? weight : dev->error_record;
+        cl_mem s = stats ? stats : dev->error_record;
+        cl_long x_off = g.offset[0], cs = g.class_stride[0], y_off = g.offset[1],
+                ycs = g.class_stride[1], o_off = g.offset[2], rows = g.rows, C = g.classes;
+        cl_int has_w = a->has_weight, has_s = stats != NULL;
+        cl_float eps = a->eps;
+        cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
+                 sy = clce__geom_strides(&g, 1), so = clce__geom_strides(&g, 2);
+        clce__arg args[] = {CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
+                            CLCE_ARG(y_off), CLCE_ARG(ycs),   CLCE_ARG(w),     CLCE_ARG(has_w),
+                            CLCE_ARG(none_out), CLCE_ARG(o_off), CLCE_ARG(vals), CLCE_ARG(s),
+                            CLCE_ARG(has_s), CLCE_ARG(rows),  CLCE_ARG(C),     CLCE_ARG(eps),
+                            CLCE_ARG(size),  CLCE_ARG(sx),    CLCE_ARG(sy),    CLCE_ARG(so),
+                            CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "ce_fwd_prob", args, sizeof args / sizeof args[0]);
+        size_t wg = dev->tuning.row_wg;
+        if (st == CLCE_OK)
+            st = clce__chain_launch(&chain, k, "ce_fwd_prob",
+                                    clce__round_up((size_t)g.rows, wg), wg);
+    }
+    if (st == CLCE_OK && reduced)
+        st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows,
+                                  a->reduction == CLCE_REDUCTION_SUM ? 1 : 3, 0, a->eps,
+                                  g.classes, g.rows, loss, loss_desc->offset, den);
+    if (k)
+        clReleaseKernel(k);
+    if (row_vals)
+        clReleaseMemObject(row_vals);
+    if (den)
+        clReleaseMemObject(den);
+    return finish(&chain, st, event);
+}
+
+/* Enqueues den_out[0] = sum of w_t over valid rows (index targets; target role 1 of g). */
+static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
+                               const clce__loss_args *a, cl_mem target, cl_mem weight,
+                               cl_mem den_out) {
+    cl_kernel k = NULL;
+    cl_mem vals = NULL, dummy = NULL;
+    char defines[128];
+    snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", a->target_type, g->nd);
+    clce_status st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_den_rows", &k);
+    if (st == CLCE_OK)
+        st = clce__scratch(dev, 3 * (size_t)g->rows * clce__acc_size(dev), "denominator parts",
+                           &vals);
+    if (st == CLCE_OK)
+        st = clce__scratch(dev, sizeof(cl_float), "denominator scratch", &dummy);
+    if (st == CLCE_OK) {
+        cl_mem w = a->has_weight ? weight : dev->error_record;
+        cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
+        cl_int has_w = a->has_weight;
+        cl_long8 size = clce__geom_sizes(g), st_ = clce__geom_strides(g, 1);
+        clce__arg args[] = {CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(w),    CLCE_ARG(has_w),
+                            CLCE_ARG(vals),   CLCE_ARG(rows),  CLCE_ARG(C),    CLCE_ARG(ii),
+                            CLCE_ARG(size),   CLCE_ARG(st_),   CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "ce_den_rows", args, sizeof args / sizeof args[0]);
+        size_t wg = dev->tuning.row_wg;
+        if (st == CLCE_OK)
+            st = clce__chain_launch(chain, k, "ce_den_rows",
+                                    clce__round_up((size_t)g->rows, wg), wg);
+    }
+    /* mode 2 leaves the summed weights in den_out; the float result goes to a scratch */
+    if (st == CLCE_OK)
+        st = clce__enqueue_reduce(dev, chain, vals, g->rows, 2, 0, 0.0f, g->classes, g->rows,
+                                  dummy, 0, den_out);
+    if (k)
+        clReleaseKernel(k);
+    if (vals)
+        clReleaseMemObject(vals);
+    if (dummy)
+        clReleaseMemObject(dummy);
+    return st;
+}
+
+static int same_desc(const clce_tensor_desc *x, const clce_tensor_desc *y) {
+    if (x->ndim != y->ndim || x->offset != y->offset || x->dtype != y->dtype)
+        return 0;
+    for (int k = 0; k < x->ndim; ++k)
+        if (x->sizes[k] != y->sizes[k] || (x->sizes[k] > 1 && x->strides[k] != y->strides[k]))
+            return 0;
+    return 1;
+}
+
+/* Checks grad_input (input's shape, f32; NULL desc = the input's) into *gi. */
+static clce_status check_grad_input(const clce_tensor_desc *input_desc, cl_mem input,
+                                    const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
+                                    clce_tensor_desc *gi) {
+    char s1[128], s2[128];
+    *gi = grad_input_desc ? *grad_input_desc : *input_desc;
+    clce_status st = clce__check_tensor("grad_input", gi, grad_input, F32_ONLY, true);
+    if (st != CLCE_OK)
+        return st;
+    int same = gi->ndim == input_desc->ndim;
+    for (int k = 0; same && k < gi->ndim; ++k)
+        same = gi->sizes[k] == input_desc->sizes[k];
+    if (!same)
+        return clce__fail(CLCE_ERROR_INVALID_SHAPE,
+                          "grad_input: shape %s, expected the input's shape %s",
+                          clce__shape_str(gi, s1, sizeof s1),
+                          clce__shape_str(input_desc, s2, sizeof s2));
+    if (grad_input == input && !same_desc(gi, input_desc))
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
+                          "grad_input: is the input buffer but its descriptor differs from the "
+                          "input's (in place needs equal descriptors)");
+    return CLCE_OK;
+}
+
+clce_status clce_cross_entropy_backward(
+    clce_device *dev, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
+    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
+    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *grad_output_desc,
+    cl_mem grad_output, cl_mem stats, const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
+    cl_uint num_wait_events, const cl_event *wait_events, cl_event *event) {
+    clce__clear_detail();
+    if (event)
+        *event = NULL;
+    clce__loss_args a;
+    clce_status st =
+        clce__check_loss_inputs("cross_entropy_backward", dev, desc, input_desc, input,
+                                target_desc, target, weight_desc, weight, 1, 1, &a);
+    if (st != CLCE_OK)
+        return st;
+    st = clce__check_loss_tensor("grad_output", input_desc, a.class_axis, a.reduction,
+                                 grad_output_desc, grad_output, false);
+    if (st != CLCE_OK)
+        return st;
+    clce_tensor_desc gi;
+    st = check_grad_input(input_desc, input, grad_input_desc, grad_input, &gi);
+    if (st != CLCE_OK)
+        return st;
+    if (num_wait_events > 0 && !wait_events)
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
+                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    const int go_none = a.reduction == CLCE_REDUCTION_NONE;
+    const clce_tensor_desc *roles[CLCE__ROLES] = {input_desc, target_desc,
+                                                  go_none ? grad_output_desc : NULL, &gi};
+    clce__rowgeom g;
+    clce__rowgeom_build(roles, a.class_axis, &g);
+    st = clce__check_stats(stats, g.rows);
+    if (st != CLCE_OK)
+        return st;
+
+    clce__chain chain;
+    clce__chain_init(&chain, dev, num_wait_events, wait_events);
+    const int mean =
+        a.reduction != CLCE_REDUCTION_MEAN ? 0 : a.prob_target ? 2 : 1;
+    cl_kernel k = NULL;
+    cl_mem den = NULL;
+    if (g.rows == 0)
+        return finish(&chain, CLCE_OK, event);
+    if (!a.prob_target)
+        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
+                                        a.ignore_index, CLCE__OP_CROSS_ENTROPY_BACKWARD);
+    if (st == CLCE_OK && mean == 1)
+        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+    if (st == CLCE_OK && mean == 1)
+        st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
+    char defines[192];
+    snprintf(defines, sizeof defines,
+             "-DTARGET_T=%s -DPROB=%d -DROW_DIMS=%d -DSMOOTH=%d -DGO_NONE=%d", a.target_type,
+             a.prob_target, g.nd, a.eps > 0.0f, go_none);
+    if (st == CLCE_OK)
+        st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_bwd_rows", &k);
+    if (st == CLCE_OK) {
+        cl_mem w = a.has_weight ? weight : dev->error_record;
+        cl_mem s = stats ? stats : dev->error_record;
+        cl_mem d = den ? den : dev->error_record;
+        cl_long x_off = g.offset[0], cs = g.class_stride[0], t_off = g.offset[1],
+                tcs = g.class_stride[1], go_off = go_none ? g.offset[2] : grad_output_desc->offset,
+                g_off = g.offset[3], gcs = g.class_stride[3], rows = g.rows, C = g.classes,
+                ii = a.ignore_index;
+        cl_int has_w = a.has_weight, has_go = 1, has_s = stats != NULL, mn = mean;
+        cl_float eps = a.eps;
+        cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
+                 stt = clce__geom_strides(&g, 1), sgo = clce__geom_strides(&g, 2),
+                 sgi = clce__geom_strides(&g, 3);
+        clce__arg args[] = {
+            CLCE_ARG(input), CLCE_ARG(x_off),  CLCE_ARG(cs),      CLCE_ARG(target),
+            CLCE_ARG(t_off), CLCE_ARG(tcs),    CLCE_ARG(w),       CLCE_ARG(has_w),
+            CLCE_ARG(grad_output), CLCE_ARG(go_off), CLCE_ARG(has_go), CLCE_ARG(grad_input),
+            CLCE_ARG(g_off), CLCE_ARG(gcs),    CLCE_ARG(s),       CLCE_ARG(has_s),
+            CLCE_ARG(d),     CLCE_ARG(mn),     CLCE_ARG(rows),    CLCE_ARG(C),
+            CLCE_ARG(ii),    CLCE_ARG(eps),    CLCE_ARG(size),    CLCE_ARG(sx),
+            CLCE_ARG(stt),   CLCE_ARG(sgo),    CLCE_ARG(sgi),     CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "ce_bwd_rows", args, sizeof args / sizeof args[0]);
+        size_t wg = dev->tuning.row_wg;
+        if (st == CLCE_OK)
+            st = clce__chain_launch(&chain, k, "ce_bwd_rows", clce__round_up((size_t)g.rows, wg),
+                                    wg);
+    }
+    if (k)
+        clReleaseKernel(k);
+    if (den)
+        clReleaseMemObject(den);
+    return finish(&chain, st, event);
+}
+
+clce_status clce_cross_entropy_fused(
+    clce_device *dev, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
+    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
+    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *loss_desc,
+    cl_mem loss, const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
+    const clce_tensor_desc *grad_input_desc, cl_mem grad_input, cl_uint num_wait_events,
+    const cl_event *wait_events, cl_event *event) {
+    clce__clear_detail();
+    if (event)
+        *event = NULL;
+    clce__loss_args a;
+    clce_status st =
+        clce__check_loss_inputs("cross_entropy_fused", dev, desc, input_desc, input, target_desc,
+                                target, weight_desc, weight, 1, 1, &a);
+    if (st != CLCE_OK)
+        return st;
+    const int has_loss = loss != NULL || loss_desc != NULL;
+    if (has_loss)
+        st = clce__check_loss_tensor("loss", input_desc, a.class_axis, a.reduction, loss_desc,
+                                     loss, true);
+    const int has_go = grad_output != NULL || grad_output_desc != NULL;
+    if (st == CLCE_OK && has_go)
+        st = clce__check_loss_tensor("grad_output", input_desc, a.class_axis, a.reduction,
+                                     grad_output_desc, grad_output, false);
+    if (st != CLCE_OK)
+        return st;
+    clce_tensor_desc gi;
+    st = check_grad_input(input_desc, input, grad_input_desc, grad_input, &gi);
+    if (st != CLCE_OK)
+        return st;
+    if (num_wait_events > 0 && !wait_events)
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
+                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    const int none = a.reduction == CLCE_REDUCTION_NONE;
+    /* five tensors share the rows: two geometries over the same row order */
+    const clce_tensor_desc *ra[CLCE__ROLES] = {input_desc, target_desc, &gi, NULL};
+    const clce_tensor_desc *rb[CLCE__ROLES] = {input_desc, has_loss && none ? loss_desc : NULL,
+                                               has_go && none ? grad_output_desc : NULL, NULL};
+    clce__rowgeom g, gb;
+    clce__rowgeom_build(ra, a.class_axis, &g);
+    clce__rowgeom_build(rb, a.class_axis, &gb);
+    const int nd = g.nd > gb.nd ? g.nd : gb.nd;
+    const int mean = a.reduction != CLCE_REDUCTION_MEAN ? 0 : a.prob_target ? 2 : 1;
+
+    clce__chain chain;
+    clce__chain_init(&chain, dev, num_wait_events, wait_events);
+    cl_kernel k = NULL;
+    cl_mem den = NULL, row_vals = NULL, loss_den = NULL;
+    if (g.rows == 0 && (!has_loss || none))
+        return finish(&chain, CLCE_OK, event);
+    if (!a.prob_target)
+        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
+                                        a.ignore_index, CLCE__OP_CROSS_ENTROPY_FUSED);
+    if (st == CLCE_OK && mean == 1 && g.rows > 0)
+        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+    if (st == CLCE_OK && mean == 1 && g.rows > 0)
+        st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
+    const int reduced_loss = has_loss && !none;
+    if (st == CLCE_OK && reduced_loss)
+        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
+                           &row_vals);
+    if (st == CLCE_OK && reduced_loss)
+        st = clce__scratch(dev, clce__acc_size(dev), "loss denominator", &loss_den);
+    char defines[192];
+    snprintf(defines, sizeof defines,
+             "-DTARGET_T=%s -DPROB=%d -DROW_DIMS=%d -DSMOOTH=%d -DGO_NONE=%d -DOUT_NONE=%d",
+             a.target_type, a.prob_target, nd, a.eps > 0.0f, none, none);
+    if (st == CLCE_OK && g.rows > 0)
+        st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_fused_rows", &k);
+    if (st == CLCE_OK && g.rows > 0) {
+        cl_mem w = a.has_weight ? weight : dev->error_record;
+        cl_mem d = den ? den : dev->error_record;
+        cl_mem go = has_go ? grad_output : dev->error_record;
+        cl_mem lo = has_loss && none ? loss : dev->error_record;
+        cl_mem vals = row_vals ? row_vals : dev->error_record;
+        cl_long x_off = g.offset[0], cs = g.class_stride[0], t_off = g.offset[1],
+                tcs = g.class_stride[1],
+                go_off = !has_go ? 0 : none ? gb.offset[2] : grad_output_desc->offset,
+                g_off = g.offset[2], gcs = g.class_stride[2], o_off = none ? gb.offset[1] : 0,
+                rows = g.rows, C = g.classes, ii = a.ignore_index;
+        cl_int has_w = a.has_weight, hg = has_go, hl = has_loss, mn = mean;
+        cl_float eps = a.eps;
+        cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
+                 stt = clce__geom_strides(&g, 1), sgi = clce__geom_strides(&g, 2),
+                 size_b = clce__geom_sizes(&gb), so = clce__geom_strides(&gb, 1),
+                 sgo = clce__geom_strides(&gb, 2);
+        clce__arg args[] = {
+            CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
+            CLCE_ARG(t_off), CLCE_ARG(tcs),   CLCE_ARG(w),     CLCE_ARG(has_w),
+            CLCE_ARG(go),    CLCE_ARG(go_off), CLCE_ARG(hg),   CLCE_ARG(grad_input),
+            CLCE_ARG(g_off), CLCE_ARG(gcs),   CLCE_ARG(lo),    CLCE_ARG(o_off),
+            CLCE_ARG(hl),    CLCE_ARG(vals),  CLCE_ARG(d),     CLCE_ARG(mn),
+            CLCE_ARG(rows),  CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
+            CLCE_ARG(size),  CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(sgi),
+            CLCE_ARG(size_b), CLCE_ARG(so),   CLCE_ARG(sgo),   CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "ce_fused_rows", args, sizeof args / sizeof args[0]);
+        size_t wg = dev->tuning.row_wg;
+        if (st == CLCE_OK)
+            st = clce__chain_launch(&chain, k, "ce_fused_rows",
+                                    clce__round_up((size_t)g.rows, wg), wg);
+    }
+    if (st == CLCE_OK && reduced_loss) {
+        const int mode = a.reduction == CLCE_REDUCTION_SUM ? 1 : a.prob_target ? 3 : 2;
+        st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows, mode,
+                                  !a.prob_target && a.eps > 0.0f, a.eps, g.classes, g.rows, loss,
+                                  loss_desc->offset, loss_den);
+    }
+    if (k)
+        clReleaseKernel(k);
+    if (den)
+        clReleaseMemObject(den);
+    if (row_vals)
+        clReleaseMemObject(row_vals);
+    if (loss_den)
+        clReleaseMemObject(loss_den);
+    return finish(&chain, st, event);
+}
