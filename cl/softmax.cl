@@ -8,8 +8,14 @@
  *   softmax:     exp(x - m) / s
  * NaN or +inf in a row make s NaN, so the whole row is NaN; an all -inf row keeps m = -inf and
  * s = 0, so x - m = -inf + inf = NaN, as in PyTorch.
- * Backward reads y and g twice: sum over the row in acc_t, then
- *   log_softmax: dx = g - exp(y) * sum(g);  softmax: dx = y * (g - sum(g * y)).
+ * Backward reads y and g twice: sums over the row in acc_t, then
+ *   log_softmax: dx = g - exp(y) * sum(g);
+ *   softmax:     dx = y * ((g - g*) - (sum(g y) - g* sum(y)))
+ * where g* is g at the row's largest y.  With exact y (sum(y) = 1) this is y (g - sum(g y));
+ * with float32 y, sum(y) = 1 + O(eps) and g - sum(g y) cancels badly when one y is close to 1
+ * (the direct form was off by 1e-4 relative on PyTorch's golden values and gave 1e-8 instead
+ * of 0 for a constant g).  Re-basing on g* removes the dominant rounding term; NaN in y or g
+ * still propagates through the sums.
  *
  * Required: LOG (0 softmax, 1 log_softmax).  Tensors: x/y/g/dx each with own offset, stride
  * along the dimension and row strides (long8, see common.clh).
@@ -62,20 +68,28 @@ __kernel void softmax_bwd_rows(__global const float *y, long y_off, long y_cs,
     __global const float *yr = y + y_off + oy;
     __global const float *gr = g + g_off + og;
     __global float *dr = dx + d_off + od;
-    acc_t sum = 0;
-    for (long c = 0; c < classes; ++c) {
 #if LOG
+    acc_t sum = 0;
+    for (long c = 0; c < classes; ++c)
         sum += (acc_t)gr[c * g_cs];
+    for (long c = 0; c < classes; ++c)
+        dr[c * d_cs] = (float)((acc_t)gr[c * g_cs] - exp((acc_t)yr[c * y_cs]) * sum);
 #else
-        sum += (acc_t)gr[c * g_cs] * (acc_t)yr[c * y_cs];
-#endif
+    acc_t sgy = 0, ysum = 0, gstar = 0;
+    float ymax = -INFINITY;
+    for (long c = 0; c < classes; ++c) {
+        const float yv = yr[c * y_cs], gv = gr[c * g_cs];
+        sgy += (acc_t)gv * (acc_t)yv;
+        ysum += (acc_t)yv;
+        if (yv > ymax) {
+            ymax = yv;
+            gstar = (acc_t)gv;
+        }
     }
+    const acc_t rest = sgy - gstar * ysum;
     for (long c = 0; c < classes; ++c) {
         const acc_t yv = (acc_t)yr[c * y_cs], gv = (acc_t)gr[c * g_cs];
-#if LOG
-        dr[c * d_cs] = (float)(gv - exp(yv) * sum);
-#else
-        dr[c * d_cs] = (float)(yv * (gv - sum));
-#endif
+        dr[c * d_cs] = (float)(yv * ((gv - gstar) - rest));
     }
+#endif
 }
