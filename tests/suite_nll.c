@@ -190,6 +190,9 @@ static void run_golden_file(const char *file) {
             continue;
         if (small_mode() && (c->input_numel > 40 || ran >= 8))
             continue;
+        const char *only = getenv("CLCE_TEST_CASE"); /* debugging: one golden case by name */
+        if (only && *only && strcmp(only, c->name) != 0)
+            continue;
         ck_assert_str_eq(c->target_kind, "index");
         nll_run r;
         memset(&r, 0, sizeof r);
@@ -722,18 +725,27 @@ END_TEST
 
 static Suite *nll_suite(void) {
     Suite *s = suite_create("nll");
-    TCase *tc = tcase_create("ops");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, golden_random);
-    tcase_add_test(tc, golden_spec);
-    tcase_add_test(tc, layouts_vs_reference);
-    tcase_add_test(tc, identity_with_cross_entropy);
-    tcase_add_test(tc, empty_and_all_ignored);
-    tcase_add_test(tc, bad_target_writes_nothing);
-    tcase_add_test(tc, bad_arguments);
-    tcase_add_test(tc, determinism);
-    tcase_add_test(tc, report);
-    suite_add_tcase(s, tc);
+    /* one test case per test, so CK_RUN_CASE=<name> runs one of them (e.g. under oclgrind) */
+    const struct {
+        const char *name;
+        const TTest *test;
+    } tests[] = {
+        {"golden_random", golden_random},
+        {"golden_spec", golden_spec},
+        {"layouts_vs_reference", layouts_vs_reference},
+        {"identity_with_cross_entropy", identity_with_cross_entropy},
+        {"empty_and_all_ignored", empty_and_all_ignored},
+        {"bad_target_writes_nothing", bad_target_writes_nothing},
+        {"bad_arguments", bad_arguments},
+        {"determinism", determinism},
+        {"report", report},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
+        TCase *tc = tcase_create(tests[i].name);
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, tests[i].test);
+        suite_add_tcase(s, tc);
+    }
     return s;
 }
 

@@ -511,18 +511,27 @@ END_TEST
 
 static Suite *softmax_suite(void) {
     Suite *s = suite_create("softmax");
-    TCase *tc = tcase_create("ops");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, golden_random);
-    tcase_add_test(tc, golden_spec);
-    tcase_add_test(tc, layouts_and_dims);
-    tcase_add_test(tc, long_rows_and_large_values);
-    tcase_add_test(tc, special_values);
-    tcase_add_test(tc, zero_dim);
-    tcase_add_test(tc, empty);
-    tcase_add_test(tc, bad_arguments);
-    tcase_add_test(tc, report);
-    suite_add_tcase(s, tc);
+    /* one test case per test, so CK_RUN_CASE=<name> runs one of them (e.g. under oclgrind) */
+    const struct {
+        const char *name;
+        const TTest *test;
+    } tests[] = {
+        {"golden_random", golden_random},
+        {"golden_spec", golden_spec},
+        {"layouts_and_dims", layouts_and_dims},
+        {"long_rows_and_large_values", long_rows_and_large_values},
+        {"special_values", special_values},
+        {"zero_dim", zero_dim},
+        {"empty", empty},
+        {"bad_arguments", bad_arguments},
+        {"report", report},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; ++i) {
+        TCase *tc = tcase_create(tests[i].name);
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, tests[i].test);
+        suite_add_tcase(s, tc);
+    }
     return s;
 }
 
