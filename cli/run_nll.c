@@ -22,6 +22,9 @@ clce_status cli_invoke_nll_loss(const cli_job *j, const char **what) {
                                     j->weight, &j->gout_d, j->gout, &j->gin_d, j->gin, 0, NULL,
                                     NULL);
     }
-    clce_status sync = clce_device_sync(j->dev);
-    return st != CLCE_OK ? st : sync;
+    if (st != CLCE_OK) {
+        clFinish(clce_device_queue(j->dev)); /* a sync would clear the failing call's detail */
+        return st;
+    }
+    return clce_device_sync(j->dev);
 }

@@ -36,6 +36,9 @@ clce_status cli_invoke_softmax(const cli_job *j, int log_softmax, const char **w
                                        &j->gin_d, j->gin, 0, NULL, NULL);
         }
     }
-    clce_status sync = clce_device_sync(j->dev);
-    return st != CLCE_OK ? st : sync;
+    if (st != CLCE_OK) {
+        clFinish(clce_device_queue(j->dev)); /* a sync would clear the failing call's detail */
+        return st;
+    }
+    return clce_device_sync(j->dev);
 }
