@@ -30,10 +30,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return cli_error("no command given (one of info, demo, run, check, bench)");
-    }
+    if (argc < 2)
+        return cli_error("no command given (one of info, demo, run, check, bench; see "
+                         "'clce --help')");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

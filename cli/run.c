@@ -339,11 +339,9 @@ done:
 }
 
 int cli_run(int argc, char **argv) {
-    if (argc < 1) {
-        run_usage(stderr);
+    if (argc < 1)
         return cli_error("run: no op given (one of cross_entropy, nll_loss, log_softmax, "
-                         "softmax)");
-    }
+                         "softmax; see 'clce run --help')");
     const char *op = argv[0];
     if (strcmp(op, "--help") == 0 || strcmp(op, "-h") == 0) {
         run_usage(stdout);
