@@ -80,10 +80,6 @@ int cli_bench(int argc, char **argv) {
         printf("device: %s (%s)\n", info.name, info.platform_name);
     printf("%-28s %-14s %12s %10s\n", "op", "shape", "time/op (us)", "GB/s");
     for (int fused = 0; fused < 2; ++fused) {
-        if (fused && !CLI_HAVE(clce_cross_entropy_fused)) {
-            printf("%-28s (clce_cross_entropy_fused not in this build)\n", "cross_entropy fused");
-            continue;
-        }
         double t0 = 0;
         for (int64_t i = -2; i < R; ++i) { /* two warm-up runs: kernel builds, first touch */
             if (i == 0) {

@@ -67,25 +67,5 @@ int cli_save_f32(const char *flag, const char *path, int ndim, const int64_t *sh
 /* "(2, 5, 3)" */
 const char *cli_shape_str(int ndim, const long long *shape, char *buf, size_t len);
 
-/* ---- optional library entry points ----
- * While the op family is being completed, a libclce build may lack some ops (this branch's
- * library has only cross_entropy forward).  Weak references let the tool link against such a
- * library and say "not available in this build" instead of failing to link; against a complete
- * library they bind normally and cost nothing.  They are references, not stub definitions: the
- * library's own symbols are always the ones called.  Once every op is in the library, these
- * pragmas and the CLI_HAVE() checks can be deleted. */
-#if defined(__GNUC__)
-#pragma weak clce_cross_entropy_backward
-#pragma weak clce_cross_entropy_fused
-#pragma weak clce_nll_loss_forward
-#pragma weak clce_nll_loss_backward
-#pragma weak clce_softmax_forward
-#pragma weak clce_log_softmax_forward
-#pragma weak clce_softmax_backward
-#pragma weak clce_log_softmax_backward
-#define CLI_HAVE(fn) ((fn) != NULL)
-#else
-#define CLI_HAVE(fn) 1
-#endif
 
 #endif

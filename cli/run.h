@@ -15,9 +15,6 @@ typedef struct cli_job {
     cl_mem input, target, weight, out, gout, gin; /* weight/gout/gin NULL when not given */
 } cli_job;
 
-/* Returned (never by the library, whose codes are <= 0) when the op is absent from the linked
- * library build; *what names it. */
-#define CLI_MISSING ((clce_status)1)
 
 /* Each enqueues its op(s), waits, and returns the first failing status (its detail set);
  * *what receives the name of the call that failed. */
