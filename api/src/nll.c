@@ -61,10 +61,10 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "nll.cl", defines, "nll_fwd_rows", &k);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
                            &row_vals);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
         cl_mem none_out = reduced ? dev->error_record : loss;
         cl_mem vals = reduced ? row_vals : dev->error_record;
@@ -92,10 +92,6 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
                                   g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (den)
-        clReleaseMemObject(den);
     if (st != CLCE_OK)
         return abandon(&chain, st);
     clce__chain_finish(&chain, event);
@@ -112,11 +108,11 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
     cl_mem row_vals = NULL, unused_out = NULL;
     clce_status st = clce__get_kernel(dev, "nll.cl", defines, "nll_den_rows", &k);
     if (st == CLCE_OK)
-        st = clce__scratch(dev, 3 * (size_t)g->rows * clce__acc_size(dev),
+        st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev),
                            "per-row denominator parts", &row_vals);
     /* the reduction also writes a (0 / den) loss value; it goes to a scratch float */
     if (st == CLCE_OK)
-        st = clce__scratch(dev, sizeof(cl_float), "unused reduced loss", &unused_out);
+        st = clce__chain_scratch(chain, sizeof(cl_float), "unused reduced loss", &unused_out);
     if (st == CLCE_OK) {
         cl_mem w = a->has_weight ? weight : dev->error_record;
         cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
@@ -137,10 +133,6 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
                                   unused_out, 0, den_out);
     if (k)
         clReleaseKernel(k);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (unused_out)
-        clReleaseMemObject(unused_out);
     return st;
 }
 
@@ -216,7 +208,7 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
     st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target, a.ignore_index,
                                     CLCE__OP_NLL_BACKWARD);
     if (st == CLCE_OK && mean)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && mean)
         st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
     char defines[128];
@@ -247,8 +239,6 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
     }
     if (k)
         clReleaseKernel(k);
-    if (den)
-        clReleaseMemObject(den);
     if (st != CLCE_OK)
         return abandon(&chain, st);
     clce__chain_finish(&chain, event);
