@@ -11,6 +11,7 @@
  *
  * Required: TARGET_T.  Optional: SMOOTH, OUT_NONE (write the per-row loss through the output
  * strides instead of per-row parts).  Weight and stats are runtime switches (uniform branches).
+ * clce-warmup: -DTARGET_T=long -DROW_DIMS=1
  */
 #ifndef TARGET_T
 #error "TARGET_T must be defined"

@@ -23,6 +23,7 @@
  * which it skips when the record is set.  Same input and launch sizes: same bits.
  *
  * Required: TARGET_T, CHV (float16 vectors per chunk), LCH (classes per chunk, lanes).
+ * clce-warmup: -DTARGET_T=long -DROW_DIMS=1 -DSMOOTH=0 -DOUT_NONE=0 -DCHV=16 -DLCH=16 -DHAS_W=0
  * Optional: SMOOTH, OUT_NONE.
  */
 #ifndef TARGET_T
@@ -76,21 +77,23 @@ inline float hsum16(float16 v) {
  * e^-87 (which add nothing next to the max's exp(0) = 1) flush to 0. */
 /* exp(d) for finite d <= 0, the hot path (POCL's float16 exp made the kernel compute-bound
  * on this machine: at ~1/3 of the copy bandwidth, ~0.85 with exp removed).  d is clamped at -87
- * (e^-87 ~ 1.6e-38 adds nothing next to the max's exp(0) = 1); d = n ln2 + r with one fma
- * (float(ln2) is off by 1.9e-9, so |n| <= 126 costs <= 2.4e-7 relative); e^r on
- * |r| <= ln2/2 by a degree-5 least-squares polynomial (1.5e-7 relative); 2^n added into the
- * exponent bits.  Worst case ~4e-7 relative per term, far inside the loss tolerance. */
+ * (e^-87 ~ 1.6e-38 adds nothing next to the max's exp(0) = 1); d = n ln2 + r with ln2 split in
+ * hi + lo (Cody-Waite, r exact to ~1 ulp); e^r on |r| <= ln2/2 by a degree-6 least-squares
+ * polynomial (1.8e-8 relative); 2^n added into the exponent bits.  About 1 float ulp: the
+ * float32 extreme rows of semantics.md section 9 hold to 1e-7 relative. */
 inline float16 fexp16_finite(float16 d) {
     d = fmax(d, (float16)(-87.0f));
     const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
     const float16 n = t - (float16)12582912.0f;
-    const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
-    float16 p = (float16)0.008291722275316715f;
-    p = fma(p, r, (float16)0.04191507026553154f);
-    p = fma(p, r, (float16)0.1666766256093979f);
-    p = fma(p, r, (float16)0.49998897314071655f);
-    p = fma(p, r, (float16)0.9999996423721313f);
-    p = fma(p, r, (float16)1.0000001192092896f);
+    float16 r = fma(n, (float16)(-0.693145751953125f), d);
+    r = fma(n, (float16)(-1.428606765330187045e-06f), r);
+    float16 p = (float16)0.001382942427881062f;
+    p = fma(p, r, (float16)0.0083747748285532f);
+    p = fma(p, r, (float16)0.0416683591902256f);
+    p = fma(p, r, (float16)0.1666642129421234f);
+    p = fma(p, r, (float16)0.49999991059303284f);
+    p = fma(p, r, (float16)1.0f);
+    p = fma(p, r, (float16)1.0f);
     /* t's bits are 0x4B400000 + n; shifted by 23 the constant's bits fall off: n << 23 */
     return as_float16(as_int16(p) + (as_int16(t) << 23));
 }

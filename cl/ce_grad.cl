@@ -14,6 +14,7 @@
  * inline functions in the same order with the same stats, so their gradients are identical
  * bits.
  *
+ * clce-warmup: -DTARGET_T=long -DPROB=0 -DROW_DIMS=1
  * Required: TARGET_T (float for probability targets), PROB (0/1).  Optional: SMOOTH, OUT_NONE
  * (per-row loss written through the loss strides), GO_NONE (per-row grad_output).
  */

@@ -9,6 +9,7 @@
  * dependence on scheduling: same input, same launch sizes, same bits.
  *
  * Required: WG (power of two, the launch's local size), ITEMS.
+ * clce-warmup: -DWG=16 -DITEMS=4096
  */
 #ifndef WG
 #error "WG must be defined"
@@ -29,9 +30,13 @@ inline void tree3(__local acc_t *l0, __local acc_t *l1, __local acc_t *l2, int l
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void
-reduce_partials(__global const acc_t *vals, long n, __global acc_t *parts) {
+reduce_partials(__global const acc_t *vals, long n, __global acc_t *parts,
+                __global const int *rec) {
     __local acc_t l0[WG], l1[WG], l2[WG];
     const int lid = get_local_id(0);
+    /* after a bad target the rows were never written: read nothing (uniform for the group) */
+    if (rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
     const long start = ((long)get_group_id(0) * WG + lid) * ITEMS;
     acc_t a = 0, b = 0, d = 0;
     for (long i = start; i < start + ITEMS && i < n; ++i) {
@@ -61,6 +66,8 @@ reduce_final(__global const acc_t *parts, long nparts, int mode, int smooth, flo
              __global const int *rec) {
     __local acc_t l0[WG], l1[WG], l2[WG];
     const int lid = get_local_id(0);
+    if (rec[REC_BAD_ROW] != REC_CLEAR)
+        return; /* a bad target: write nothing (uniform for the group) */
     acc_t a = 0, b = 0, d = 0;
     for (long i = lid; i < nparts; i += WG) {
         a += parts[3 * i];
@@ -72,7 +79,7 @@ reduce_final(__global const acc_t *parts, long nparts, int mode, int smooth, flo
     l2[lid] = d;
     barrier(CLK_LOCAL_MEM_FENCE);
     tree3(l0, l1, l2, lid);
-    if (lid == 0 && rec[REC_BAD_ROW] == REC_CLEAR) {
+    if (lid == 0) {
         const acc_t divisor = mode == 1 ? 1 : mode == 3 ? (acc_t)count : l2[0];
         acc_t total = mode == 1 ? l0[0] : l0[0] / divisor;
         if (smooth) {

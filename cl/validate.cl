@@ -5,6 +5,7 @@
  * (REC_SEQ set), nothing is touched: the first error stays until clce_device_sync reports it.
  *
  * Required: TARGET_T.
+ * clce-warmup: -DTARGET_T=long -DROW_DIMS=1
  */
 #ifndef TARGET_T
 #error "TARGET_T must be defined"

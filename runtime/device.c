@@ -432,8 +432,16 @@ clce_status clce_device_warm_up(clce_device *dev) {
         size_t len = strlen(name);
         if (len < 3 || strcmp(name + len - 3, ".cl") != 0)
             continue; /* headers are not programs */
+        /* a file names the -D options of a representative build on a "clce-warmup:" line */
+        char defines[256] = "";
+        const char *w = strstr(clce__kernel_sources[i].text, "clce-warmup:");
+        if (w) {
+            w += strlen("clce-warmup:");
+            size_t n = strcspn(w, "\n");
+            snprintf(defines, sizeof defines, "%.*s", (int)(n < 255 ? n : 255), w);
+        }
         cl_program prog;
-        clce_status st = clce__get_program(dev, name, "", &prog);
+        clce_status st = clce__get_program(dev, name, defines, &prog);
         if (st != CLCE_OK)
             return st;
         clReleaseProgram(prog);

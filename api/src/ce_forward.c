@@ -117,12 +117,13 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
     if (st == CLCE_OK && nseg > 1)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines, "ce_fwd_merge", &km);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, 3 * (size_t)slots * acc, "per-item loss parts", &row_vals);
+        st = clce__chain_scratch(chain, 3 * (size_t)slots * acc, "per-item loss parts",
+                                  &row_vals);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, acc, "mean denominator", &den);
+        st = clce__chain_scratch(chain, acc, "mean denominator", &den);
     if (st == CLCE_OK && nseg > 1)
-        st = clce__scratch(dev, 4 * (size_t)(g->rows * nseg) * acc, "row-split partials",
-                           &parts);
+        st = clce__chain_scratch(chain, 4 * (size_t)(g->rows * nseg) * acc,
+                                  "row-split partials", &parts);
     if (st == CLCE_OK) {
         cl_mem none_out = reduced ? dev->error_record : loss;
         cl_mem vals = reduced ? row_vals : dev->error_record;
@@ -194,13 +195,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         clReleaseKernel(k);
     if (km)
         clReleaseKernel(km);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (den)
-        clReleaseMemObject(den);
-    if (parts)
-        clReleaseMemObject(parts);
-    return st;
+    return st; /* scratch buffers belong to the chain (released when its last command ends) */
 }
 
 clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *desc,

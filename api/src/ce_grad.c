@@ -64,10 +64,10 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
              "-DOUT_NONE=%d", g.nd, a->eps > 0.0f, !reduced);
     st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_fwd_prob", &k);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row losses",
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row losses",
                            &row_vals);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
         cl_mem none_out = reduced ? dev->error_record : loss;
         cl_mem vals = reduced ? row_vals : dev->error_record;
@@ -97,10 +97,6 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                                   g.classes, g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (den)
-        clReleaseMemObject(den);
     return finish(&chain, st, event);
 }
 
@@ -114,10 +110,10 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
     snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", a->target_type, g->nd);
     clce_status st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_den_rows", &k);
     if (st == CLCE_OK)
-        st = clce__scratch(dev, 3 * (size_t)g->rows * clce__acc_size(dev), "denominator parts",
+        st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev), "denominator parts",
                            &vals);
     if (st == CLCE_OK)
-        st = clce__scratch(dev, sizeof(cl_float), "denominator scratch", &dummy);
+        st = clce__chain_scratch(chain, sizeof(cl_float), "denominator scratch", &dummy);
     if (st == CLCE_OK) {
         cl_mem w = a->has_weight ? weight : dev->error_record;
         cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
@@ -138,10 +134,6 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
                                   dummy, 0, den_out);
     if (k)
         clReleaseKernel(k);
-    if (vals)
-        clReleaseMemObject(vals);
-    if (dummy)
-        clReleaseMemObject(dummy);
     return st;
 }
 
@@ -225,7 +217,7 @@ clce_status clce_cross_entropy_backward(
         st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
                                         a.ignore_index, CLCE__OP_CROSS_ENTROPY_BACKWARD);
     if (st == CLCE_OK && mean == 1)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && mean == 1)
         st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
     char defines[192];
@@ -263,8 +255,6 @@ clce_status clce_cross_entropy_backward(
     }
     if (k)
         clReleaseKernel(k);
-    if (den)
-        clReleaseMemObject(den);
     return finish(&chain, st, event);
 }
 
@@ -322,15 +312,15 @@ clce_status clce_cross_entropy_fused(
         st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
                                         a.ignore_index, CLCE__OP_CROSS_ENTROPY_FUSED);
     if (st == CLCE_OK && mean == 1 && g.rows > 0)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && mean == 1 && g.rows > 0)
         st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
     const int reduced_loss = has_loss && !none;
     if (st == CLCE_OK && reduced_loss)
-        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
                            &row_vals);
     if (st == CLCE_OK && reduced_loss)
-        st = clce__scratch(dev, clce__acc_size(dev), "loss denominator", &loss_den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "loss denominator", &loss_den);
     char defines[192];
     snprintf(defines, sizeof defines,
              "-DTARGET_T=%s -DPROB=%d -DROW_DIMS=%d -DSMOOTH=%d -DGO_NONE=%d -DOUT_NONE=%d",
@@ -377,11 +367,5 @@ clce_status clce_cross_entropy_fused(
     }
     if (k)
         clReleaseKernel(k);
-    if (den)
-        clReleaseMemObject(den);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (loss_den)
-        clReleaseMemObject(loss_den);
     return finish(&chain, st, event);
 }

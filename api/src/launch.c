@@ -5,6 +5,8 @@
 #include "ops.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 clce_status clce__set_args(cl_kernel k, const char *kname, const clce__arg *args, size_t n) {
     for (size_t i = 0; i < n; ++i) {
@@ -21,6 +23,7 @@ void clce__chain_init(clce__chain *c, clce_device *dev, cl_uint nwait, const cl_
     c->nwait = nwait;
     c->wait = wait;
     c->last = NULL;
+    c->nscratch = 0;
 }
 
 clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, size_t global,
@@ -46,12 +49,65 @@ clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, s
     return CLCE_OK;
 }
 
+typedef struct scratch_list {
+    cl_event event;
+    int n;
+    cl_mem mems[CLCE__CHAIN_MAX_SCRATCH];
+} scratch_list;
+
+static void release_list(scratch_list *l) {
+    for (int i = 0; i < l->n; ++i)
+        clReleaseMemObject(l->mems[i]);
+    if (l->event)
+        clReleaseEvent(l->event);
+    free(l);
+}
+
+static void CL_CALLBACK on_chain_complete(cl_event ev, cl_int status, void *user) {
+    (void)ev;
+    (void)status;
+    release_list(user);
+}
+
 void clce__chain_finish(clce__chain *c, cl_event *event) {
+    if (c->nscratch > 0) {
+        scratch_list *l = malloc(sizeof *l);
+        if (!l || !c->last) {
+            /* nothing in flight (or no memory for the list): wait, then release directly */
+            if (c->last)
+                clWaitForEvents(1, &c->last);
+            for (int i = 0; i < c->nscratch; ++i)
+                clReleaseMemObject(c->scratch[i]);
+            free(l);
+        } else {
+            l->n = c->nscratch;
+            memcpy(l->mems, c->scratch, sizeof(cl_mem) * (size_t)c->nscratch);
+            l->event = c->last;
+            clRetainEvent(c->last);
+            if (clSetEventCallback(c->last, CL_COMPLETE, on_chain_complete, l) != CL_SUCCESS) {
+                clWaitForEvents(1, &c->last);
+                release_list(l);
+            }
+        }
+        c->nscratch = 0;
+    }
     if (event)
         *event = c->last;
     else if (c->last)
         clReleaseEvent(c->last);
     c->last = NULL;
+}
+
+clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, cl_mem *out) {
+    *out = NULL;
+    if (c->nscratch == CLCE__CHAIN_MAX_SCRATCH)
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
+                          "internal: more than %d scratch buffers in one op (%s)",
+                          CLCE__CHAIN_MAX_SCRATCH, what);
+    clce_status st = clce__scratch(c->dev, bytes, what, out);
+    if (st == CLCE_OK)
+        c->scratch[c->nscratch++] = *out;
+    return st;
 }
 
 clce_status clce__scratch(clce_device *dev, size_t bytes, const char *what, cl_mem *out) {

@@ -249,8 +249,9 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
         cl_long n = rows, nparts = (cl_long)groups, C = classes, cnt = count, off = out_off;
         cl_int m = mode, sm = smooth;
         cl_float e = eps;
-        clce__arg ap[] = {CLCE_ARG(row_vals), CLCE_ARG(n), CLCE_ARG(parts)};
-        st = clce__set_args(kp, "reduce_partials", ap, 3);
+        clce__arg ap[] = {CLCE_ARG(row_vals), CLCE_ARG(n), CLCE_ARG(parts),
+                          CLCE_ARG(dev->error_record)};
+        st = clce__set_args(kp, "reduce_partials", ap, 4);
         clce__arg af[] = {CLCE_ARG(parts), CLCE_ARG(nparts), CLCE_ARG(m),
                           CLCE_ARG(sm),    CLCE_ARG(e),      CLCE_ARG(C),
                           CLCE_ARG(cnt),   CLCE_ARG(out),    CLCE_ARG(off),

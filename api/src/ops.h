@@ -55,17 +55,26 @@ cl_long8 clce__geom_sizes(const clce__rowgeom *g);
 cl_long8 clce__geom_strides(const clce__rowgeom *g, int role);
 
 /* Event chain: the first launch waits on the caller's list, each later one on the previous. */
+#define CLCE__CHAIN_MAX_SCRATCH 8
 typedef struct clce__chain {
     clce_device *dev;
     cl_uint nwait;
     const cl_event *wait;
     cl_event last;
+    cl_mem scratch[CLCE__CHAIN_MAX_SCRATCH]; /* released when the chain's last command ends */
+    int nscratch;
 } clce__chain;
 void clce__chain_init(clce__chain *c, clce_device *dev, cl_uint nwait, const cl_event *wait);
 clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, size_t global,
                                size_t local);
-/* Hands the last event to *event (or releases it). */
+/* Hands the last event to *event (or releases it) and arranges for the chain's scratch
+ * buffers to be released once that event completes. */
 void clce__chain_finish(clce__chain *c, cl_event *event);
+/* A device scratch buffer of `bytes` (at least 1) owned by the chain: it lives until the
+ * chain's last command has completed.  (Releasing right after enqueueing is legal OpenCL, but
+ * Oclgrind then reports reads of freed memory, and a library should not lean on every driver
+ * deferring the free correctly.) */
+clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, cl_mem *out);
 
 /* A device scratch buffer of `bytes` (at least 1), released by the caller after enqueueing:
  * OpenCL keeps it alive until the commands using it finish. */

@@ -195,7 +195,9 @@ CLCE_API cl_command_queue clce_device_queue(const clce_device *device);
  *  recorded, e.g. CLCE_ERROR_TARGET_OUT_OF_RANGE with the position and value in the detail. */
 CLCE_API clce_status clce_device_sync(clce_device *device);
 
-/** Compiles every kernel file once (warm-up); later ops find them in the program cache. */
+/** Builds every embedded kernel file once with a representative set of options (named in the
+ *  file), so a driver that cannot compile one of them fails here, at a known point.  Other
+ *  option sets are still compiled at first use and then cached. */
 CLCE_API clce_status clce_device_warm_up(clce_device *device);
 
 /* ------------------------------------------------------------------------------------------ */
