@@ -19,7 +19,8 @@
  *                (many tiny rows) gather.  The lanes' exps are float16 vector exps.
  * For sum/mean (not OUT_NONE) each item writes ONE {nll, smooth, den} triple (its rows summed
  * in a fixed order), and the target check is fused in (FUSED_CHECK): a bad target sets
- * rec[REC_BAD_ROW] with atomic_min and only the final reduce kernel writes the user's output,
+ * rec[REC_PENDING_ROW] with atomic_min, record_bad_target moves it to rec[REC_BAD_ROW], and
+ * only the final reduce kernel writes the user's output,
  * which it skips when the record is set.  Same input and launch sizes: same bits.
  *
  * Required: TARGET_T, CHV (float16 vectors per chunk), LCH (classes per chunk, lanes).
@@ -303,7 +304,7 @@ inline void finish_row(long r, float m, float s, acc_t A, acc_t W, __global cons
     loss[oo] = (float)row_loss(nll, smooth, valid, eps, classes);
 #else
     if (target_bad(tgt, classes, ignore_index))
-        atomic_min(&rec[REC_BAD_ROW], (int)r);
+        atomic_min(&rec[REC_PENDING_ROW], (int)r);
     row_vals[3 * slot] = nll;
     row_vals[3 * slot + 1] = smooth;
     row_vals[3 * slot + 2] = den;
@@ -541,7 +542,7 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
     }
 #if !OUT_NONE
     if (bad != 0x7fffffff)
-        atomic_min(&rec[REC_BAD_ROW], bad);
+        atomic_min(&rec[REC_PENDING_ROW], bad);
     row_vals[3 * gid] = tn;
     row_vals[3 * gid + 1] = tsm;
     row_vals[3 * gid + 2] = td;
@@ -649,7 +650,7 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
         loss[o_off + oo] = (float)row_loss(nll, smooth, valid, eps, classes);
 #else
         if (target_bad(tgt, classes, ignore_index))
-            atomic_min(&rec[REC_BAD_ROW], (int)r);
+            atomic_min(&rec[REC_PENDING_ROW], (int)r);
         row_vals[3 * r] = nll;
         row_vals[3 * r + 1] = smooth;
         row_vals[3 * r + 2] = den;

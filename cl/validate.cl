@@ -26,9 +26,14 @@ __kernel void validate_targets(__global const TARGET_T *t, long t_off, long rows
 
 __kernel void record_bad_target(__global const TARGET_T *t, long t_off, long classes, long8 size,
                                 long8 st, int seq, int op, __global volatile int *rec) {
-    if (get_global_id(0) != 0 || rec[REC_SEQ] != 0 || rec[REC_BAD_ROW] == REC_CLEAR)
+    if (get_global_id(0) != 0 || rec[REC_SEQ] != 0)
         return;
-    long r = rec[REC_BAD_ROW];
+    /* a row kernel that checked targets itself left its finding in REC_PENDING_ROW */
+    const int r = min(rec[REC_BAD_ROW], rec[REC_PENDING_ROW]);
+    rec[REC_PENDING_ROW] = REC_CLEAR;
+    if (r == REC_CLEAR)
+        return;
+    rec[REC_BAD_ROW] = r;
     long ox, ot, u0, u1;
     row_offsets(r, size, st, st, st, st, &ot, &ox, &u0, &u1);
     long v = (long)t[t_off + ot];

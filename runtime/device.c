@@ -205,6 +205,7 @@ void clce_device_options_init(clce_device_options *opts) {
 static clce_status reset_record(clce_device *dev) {
     cl_int init[CLCE__RECORD_INTS] = {0};
     init[CLCE__REC_BAD_ROW] = INT_MAX;
+    init[CLCE__REC_PENDING_ROW] = INT_MAX;
     cl_int err = clEnqueueWriteBuffer(dev->queue, dev->error_record, CL_TRUE, 0, sizeof init,
                                       init, 0, NULL, NULL);
     if (err != CL_SUCCESS)

@@ -58,6 +58,7 @@ enum {
     CLCE__REC_SEQ = 3,     /* op sequence number that failed, 0 when clear */
     CLCE__REC_CLASSES = 4, /* C of that op */
     CLCE__REC_OP = 5,      /* clce__op_code */
+    CLCE__REC_PENDING_ROW = 6, /* written by row kernels that check targets themselves */
     CLCE__RECORD_INTS = 8
 };
 typedef enum clce__op_code {

@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int small_mode(void) {
-    const char *s = getenv("CLCE_TEST_SMALL");
-    return s && *s && strcmp(s, "0") != 0;
-}
 
 /* worst errors over the whole run, printed at the end */
 static double g_max_loss_err, g_max_grad_err;
@@ -288,7 +284,7 @@ static void run_golden_file(const char *file, int int32_every) {
     size_t n = 0;
     ck_assert_msg(golden_load(path, &cases, &n, err, sizeof err) == 0, "%s", err);
     size_t ran = 0;
-    const size_t limit = small_mode() ? 6 : n;
+    const size_t limit = tu_small_mode() ? 6 : n;
     for (size_t i = 0; i < n && ran < limit; ++i) {
         golden_case *gc = &cases[i];
         if (strcmp(gc->op, "cross_entropy") != 0 || !gc->grad_input || !gc->grad_output)
@@ -388,11 +384,11 @@ static const struct {
 
 START_TEST(layouts_random) {
     uint64_t rng = 0x5eedu + (uint64_t)_i;
-    const size_t nshapes = small_mode() ? 2 : sizeof SHAPES / sizeof SHAPES[0];
+    const size_t nshapes = tu_small_mode() ? 2 : sizeof SHAPES / sizeof SHAPES[0];
     char name[128];
     for (size_t s = 0; s < nshapes; ++s) {
         for (int lay = 0; lay < TU_LAYOUT_COUNT; ++lay) {
-            for (int variant = 0; variant < (small_mode() ? 2 : 6); ++variant) {
+            for (int variant = 0; variant < (tu_small_mode() ? 2 : 6); ++variant) {
                 ce_case cc;
                 memset(&cc, 0, sizeof cc);
                 cc.ndim = SHAPES[s].ndim;
@@ -775,7 +771,7 @@ static Suite *make_suite(void) {
     tcase_add_test(tc, bad_target_writes_nothing);
     tcase_add_test(tc, bad_shapes);
     tcase_add_test(tc, golden_spec);
-    if (!small_mode()) {
+    if (!tu_small_mode()) {
         tcase_add_test(tc, golden_random);
         tcase_add_test(tc, finite_difference);
     }

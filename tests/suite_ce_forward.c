@@ -551,6 +551,12 @@ END_TEST
 
 static Suite *suite(void) {
     Suite *s = suite_create("ce_forward");
+    TCase *ts = tcase_create("small");
+    tcase_set_timeout(ts, 600);
+    tcase_add_test(ts, test_small);
+    suite_add_tcase(s, ts);
+    if (tu_small_mode())
+        return s; /* Oclgrind: the small case only */
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_golden_spec);
@@ -565,10 +571,6 @@ static Suite *suite(void) {
     tcase_add_test(tl, test_determinism);
     tcase_add_test(tl, test_target_out_of_range);
     suite_add_tcase(s, tl);
-    TCase *ts = tcase_create("small");
-    tcase_set_timeout(ts, 600);
-    tcase_add_test(ts, test_small);
-    suite_add_tcase(s, ts);
     return s;
 }
 

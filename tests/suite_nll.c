@@ -17,10 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int small_mode(void) {
-    const char *s = getenv("CLCE_TEST_SMALL");
-    return s && *s && strcmp(s, "0") != 0;
-}
 
 static double g_max_out_err, g_max_grad_err, g_max_out_abs;
 
@@ -188,7 +184,7 @@ static void run_golden_file(const char *file) {
         const golden_case *c = &cases[i];
         if (strcmp(c->op, "nll_loss") != 0)
             continue;
-        if (small_mode() && (c->input_numel > 40 || ran >= 8))
+        if (tu_small_mode() && (c->input_numel > 40 || ran >= 8))
             continue;
         const char *only = getenv("CLCE_TEST_CASE"); /* debugging: one golden case by name */
         if (only && *only && strcmp(only, c->name) != 0)
@@ -229,7 +225,7 @@ static void run_golden_file(const char *file) {
         for (int di = 0; di < 3; ++di) {
             if ((dts[di] == CLCE_U8 && !fits_u8) || (dts[di] == CLCE_I32 && !fits_i32))
                 continue;
-            if (small_mode() && di > 0)
+            if (tu_small_mode() && di > 0)
                 continue;
             r.tdtype = dts[di];
             r.lx = (tu_layout)((i + di) % TU_LAYOUT_COUNT);
@@ -315,13 +311,13 @@ START_TEST(layouts_vs_reference) {
     static const int64_t shapes[][6] = {{1, 5}, {2, 6, 4}, {3, 3, 4, 5}, {4, 2, 3, 4, 3},
                                         {5, 2, 3, 2, 2, 3}};
     uint64_t rng = 99;
-    int nshapes = small_mode() ? 3 : 5;
+    int nshapes = tu_small_mode() ? 3 : 5;
     const float one = 1;
     for (int si = 0; si < nshapes; ++si)
         for (int red = 0; red < 3; ++red)
             for (int l = 0; l < TU_LAYOUT_COUNT; ++l)
                 for (int hw = 0; hw < 2; ++hw) {
-                    if (small_mode() && (l > 1 || hw))
+                    if (tu_small_mode() && (l > 1 || hw))
                         continue;
                     nll_run r;
                     memset(&r, 0, sizeof r);
@@ -364,7 +360,7 @@ END_TEST
 START_TEST(identity_with_cross_entropy) {
     clce_device *dev = tu_device();
     uint64_t rng = 4242;
-    const int64_t sz[3] = {4, 5, small_mode() ? 3 : 33};
+    const int64_t sz[3] = {4, 5, tu_small_mode() ? 3 : 33};
     const size_t n = 4 * 5 * (size_t)sz[2], rows = 4 * (size_t)sz[2];
     const int64_t rsz[2] = {4, sz[2]}, C = 5;
     float *x = malloc(n * 4), w[5];
@@ -671,7 +667,7 @@ END_TEST
 /* ---- determinism: same bits twice for sum and mean (forward and backward) ---- */
 START_TEST(determinism) {
     uint64_t rng = 31337;
-    const int64_t sz[2] = {small_mode() ? 300 : 100000, 7};
+    const int64_t sz[2] = {tu_small_mode() ? 300 : 100000, 7};
     for (int red = 1; red <= 2; ++red) {
         nll_run r;
         memset(&r, 0, sizeof r);

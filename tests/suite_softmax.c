@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int small_mode(void) {
-    const char *s = getenv("CLCE_TEST_SMALL");
-    return s && *s && strcmp(s, "0") != 0;
-}
 
 /* ---- tolerance with running maxima (printed at the end) ---- */
 static double g_max_out_err, g_max_grad_err; /* worst |got - ref| / allowed */
@@ -154,7 +150,7 @@ static void run_golden_file(const char *file, int only_softmax_ops) {
         if (!log && strcmp(c->op, "softmax") != 0)
             continue;
         (void)only_softmax_ops;
-        if (small_mode() && (c->input_numel > 24 || ran >= 12))
+        if (tu_small_mode() && (c->input_numel > 24 || ran >= 12))
             continue;
         run_spec s;
         memset(&s, 0, sizeof s);
@@ -255,7 +251,7 @@ START_TEST(layouts_and_dims) {
         /* ndim, sizes... */
         {1, 7}, {2, 4, 6}, {3, 3, 5, 4}, {4, 2, 3, 4, 5}, {5, 2, 3, 1, 4, 3}};
     uint64_t rng = 12345;
-    int nshapes = small_mode() ? 3 : 5;
+    int nshapes = tu_small_mode() ? 3 : 5;
     int runs = 0;
     for (int si = 0; si < nshapes; ++si) {
         int ndim = (int)shapes[si][0];
@@ -263,7 +259,7 @@ START_TEST(layouts_and_dims) {
         for (int log = 0; log < 2; ++log)
             for (int dim = -ndim; dim < ndim; ++dim)
                 for (int l = 0; l < TU_LAYOUT_COUNT; ++l) {
-                    if (small_mode() && l > 1)
+                    if (tu_small_mode() && l > 1)
                         continue;
                     /* input in layout l; the others rotated so each tensor differs */
                     check_vs_ref(log, ndim, sizes, dim, (tu_layout)l,
@@ -279,10 +275,10 @@ END_TEST
 
 START_TEST(long_rows_and_large_values) {
     uint64_t rng = 777;
-    const int64_t wide[2] = {3, small_mode() ? 100 : 5000};
+    const int64_t wide[2] = {3, tu_small_mode() ? 100 : 5000};
     check_vs_ref(1, 2, wide, 1, TU_CONTIG, TU_PADDED, TU_CONTIG, TU_REVERSED, &rng, 30.0);
     check_vs_ref(0, 2, wide, -1, TU_REVERSED, TU_CONTIG, TU_OFFSET, TU_CONTIG, &rng, 30.0);
-    const int64_t tall[2] = {small_mode() ? 40 : 3000, 3};
+    const int64_t tall[2] = {tu_small_mode() ? 40 : 3000, 3};
     check_vs_ref(1, 2, tall, 0, TU_CONTIG, TU_CONTIG, TU_CONTIG, TU_CONTIG, &rng, 1000.0);
     check_vs_ref(0, 2, tall, 1, TU_PADDED, TU_OFFSET, TU_REVERSED, TU_PADDED, &rng, 1000.0);
 }

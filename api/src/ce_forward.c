@@ -265,10 +265,10 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "ce_fwd.cl", defines, "ce_fwd_rows", &k);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
                            &row_vals);
     if (st == CLCE_OK && reduced)
-        st = clce__scratch(dev, clce__acc_size(dev), "mean denominator", &den);
+        st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
         cl_mem none_out = reduced ? dev->error_record : loss;
         cl_mem vals = reduced ? row_vals : dev->error_record;
@@ -299,10 +299,6 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
                                   g.classes, g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    if (row_vals)
-        clReleaseMemObject(row_vals);
-    if (den)
-        clReleaseMemObject(den);
     if (st != CLCE_OK) {
         /* kernels already enqueued may still run; wait so no half-op outlives the error */
         if (chain.last)

@@ -49,6 +49,17 @@ clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, s
     return CLCE_OK;
 }
 
+static clce_status clce__scratch(clce_device *dev, size_t bytes, const char *what, cl_mem *out) {
+    cl_int err;
+    *out = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
+    if (err != CL_SUCCESS) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "clCreateBuffer(%s, %zu bytes)", what, bytes);
+        return clce__cl_fail(err, msg);
+    }
+    return CLCE_OK;
+}
+
 typedef struct scratch_list {
     cl_event event;
     int n;
@@ -110,16 +121,6 @@ clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, 
     return st;
 }
 
-clce_status clce__scratch(clce_device *dev, size_t bytes, const char *what, cl_mem *out) {
-    cl_int err;
-    *out = clCreateBuffer(dev->context, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
-    if (err != CL_SUCCESS) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "clCreateBuffer(%s, %zu bytes)", what, bytes);
-        return clce__cl_fail(err, msg);
-    }
-    return CLCE_OK;
-}
 
 int clce__next_seq(clce_device *dev) {
     unsigned v = atomic_fetch_add(&dev->op_seq, 1u) + 1u;

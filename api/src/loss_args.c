@@ -244,7 +244,8 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "reduce.cl", defines, "reduce_final", &kf);
     if (st == CLCE_OK)
-        st = clce__scratch(dev, 3 * groups * clce__acc_size(dev), "reduction partials", &parts);
+        st = clce__chain_scratch(chain, 3 * groups * clce__acc_size(dev), "reduction partials",
+                                     &parts);
     if (st == CLCE_OK) {
         cl_long n = rows, nparts = (cl_long)groups, C = classes, cnt = count, off = out_off;
         cl_int m = mode, sm = smooth;
@@ -269,8 +270,6 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
         if (st == CLCE_OK)
             st = clce__chain_launch(chain, kf, "reduce_final", wg, wg);
     }
-    if (parts)
-        clReleaseMemObject(parts);
     if (kp)
         clReleaseKernel(kp);
     if (kf)

@@ -76,9 +76,6 @@ void clce__chain_finish(clce__chain *c, cl_event *event);
  * deferring the free correctly.) */
 clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, cl_mem *out);
 
-/* A device scratch buffer of `bytes` (at least 1), released by the caller after enqueueing:
- * OpenCL keeps it alive until the commands using it finish. */
-clce_status clce__scratch(clce_device *dev, size_t bytes, const char *what, cl_mem *out);
 
 /* Next nonzero op sequence number for the error record. */
 int clce__next_seq(clce_device *dev);

@@ -60,6 +60,11 @@ void tu_release(cl_mem b) {
         clReleaseMemObject(b);
 }
 
+int tu_small_mode(void) {
+    const char *s = getenv("CLCE_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
 const char *tu_layout_name(tu_layout l) {
     static const char *names[] = {"contig", "channels_last", "padded", "reversed", "offset"};
     return (unsigned)l < TU_LAYOUT_COUNT ? names[l] : "?";

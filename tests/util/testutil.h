@@ -20,6 +20,9 @@ void tu_read(cl_mem b, size_t bytes, void *out);
 void tu_write(cl_mem b, size_t bytes, const void *in);
 void tu_release(cl_mem b);
 
+/* CLCE_TEST_SMALL=1 (set by ci/oclgrind.sh): run only a small subset of cases. */
+int tu_small_mode(void);
+
 /* ---- layouts ---- */
 typedef enum tu_layout {
     TU_CONTIG = 0,        /* row-major */
