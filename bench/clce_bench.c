@@ -71,11 +71,11 @@ static void die(const char *what, int code) {
     fprintf(stderr, "clce_bench: %s failed (%d): %s\n", what, code, clce_last_error_detail());
     exit(2);
 }
-#define CL_CHECK(call)                                                                           \
-    do {                                                                                         \
-        cl_int e_ = (call);                                                                      \
-        if (e_ != CL_SUCCESS)                                                                    \
-            die(#call, e_);                                                                      \
+#define CL_CHECK(call)                                                                             \
+    do {                                                                                           \
+        cl_int e_ = (call);                                                                        \
+        if (e_ != CL_SUCCESS)                                                                      \
+            die(#call, e_);                                                                        \
     } while (0)
 
 static double now_s(void) {
@@ -299,12 +299,12 @@ static int run_op(bench *b, const problem *p, bufs *u, int op, int variant, clce
                                         &done);
     else
         st = clce_cross_entropy_fused(b->dev, &d, &xd, u->x, &td, u->t, variant ? &wd : NULL,
-                                      variant ? u->w : NULL, &ld, u->loss, NULL, NULL, &xd,
-                                      u->grad, 1, &marker, &done);
+                                      variant ? u->w : NULL, &ld, u->loss, NULL, NULL, &xd, u->grad,
+                                      1, &marker, &done);
     CL_CHECK(clSetUserEventStatus(gate, CL_COMPLETE));
     if (st != CLCE_OK) {
-        fprintf(stderr, "clce_bench: %s %s: %s: %s\n", OP_NAMES[op], p->name,
-                clce_status_name(st), clce_last_error_detail());
+        fprintf(stderr, "clce_bench: %s %s: %s: %s\n", OP_NAMES[op], p->name, clce_status_name(st),
+                clce_last_error_detail());
         clFinish(b->q);
         clReleaseEvent(gate);
         clReleaseEvent(marker);
@@ -348,8 +348,8 @@ static void bench_problem(bench *b, const problem *p, const opts *o) {
             if (op == OP_FUSED && !&clce_cross_entropy_fused) {
                 if (!o->median_only)
                     printf("%s,%s,%s,%s,%s,%zu,%lld,,unavailable,,,,,,,,,,\n", p->name,
-                           p->channels_last ? "channels_last" : "contiguous", OP_NAMES[op],
-                           redname, vname, u.rows, (long long)p->sizes[1]);
+                           p->channels_last ? "channels_last" : "contiguous", OP_NAMES[op], redname,
+                           vname, u.rows, (long long)p->sizes[1]);
                 continue;
             }
             double wall, devt;
@@ -380,10 +380,9 @@ static void bench_problem(bench *b, const problem *p, const opts *o) {
             }
             stats3 sw = summarize(w, reps), sd = summarize(dv, reps), sc = summarize(cp, reps);
             const double lbytes = (double)u.n * 4;
-            const double bytes =
-                (op == OP_FUSED ? 2 * lbytes : lbytes) + (double)u.rows * 8 +
-                (variant ? (double)p->sizes[1] * 4 : 0) +
-                (o->reduction == CLCE_REDUCTION_NONE ? (double)u.rows * 4 : 4);
+            const double bytes = (op == OP_FUSED ? 2 * lbytes : lbytes) + (double)u.rows * 8 +
+                                 (variant ? (double)p->sizes[1] * 4 : 0) +
+                                 (o->reduction == CLCE_REDUCTION_NONE ? (double)u.rows * 4 : 4);
             const double gbps = bytes / sd.med * 1e-9, cgbps = 2 * lbytes / sc.med * 1e-9;
             if (o->median_only) {
                 printf("%.9f\n", sw.med);
@@ -414,8 +413,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-    opts o = {0, 0, 2, 0, 50, 1.0, {OP_FORWARD, OP_FUSED}, 2, {0, 1}, 2,
-              CLCE_REDUCTION_MEAN, 0};
+    opts o = {0, 0, 2, 0, 50, 1.0, {OP_FORWARD, OP_FUSED}, 2, {0, 1}, 2, CLCE_REDUCTION_MEAN, 0};
     problem probs[64];
     int np = 0;
     const char *shapes_file = NULL;
@@ -488,7 +486,7 @@ int main(int argc, char **argv) {
         fclose(f);
     }
     if (np == 0) {
-        const char *def[] = {"256 1000", "1024 8192", "4 65536", "2 21 64 64",
+        const char *def[] = {"256 1000",      "1024 8192", "4 65536", "2 21 64 64",
                              "2 21 64 64 cl", "100000 10", "10 5"};
         for (size_t i = 0; i < sizeof def / sizeof def[0]; ++i)
             parse_shape(def[i], &probs[np++]);

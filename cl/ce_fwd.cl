@@ -7,7 +7,8 @@
  *   nll = -w_t logp_t;  smooth = -(A - W lse);  loss = (1 - eps) nll + eps / C smooth
  * For sum/mean the parts {nll, smooth, den} go to row_vals and reduce.cl combines them.
  * NaN and +inf make s NaN (as exp(NaN) and exp(inf - inf) do in PyTorch); an all -inf row
- * ends with m = lse = -inf and logp = (-inf + inf) + inf = NaN, as in PyTorch.  Ignored rows give exactly 0 and add nothing to the denominator.
+ * ends with m = lse = -inf and logp = (-inf + inf) + inf = NaN, as in PyTorch.  Ignored rows give
+ * exactly 0 and add nothing to the denominator.
  *
  * Required: TARGET_T.  Optional: SMOOTH, OUT_NONE (write the per-row loss through the output
  * strides instead of per-row parts).  Weight and stats are runtime switches (uniform branches).
@@ -25,8 +26,8 @@
 
 __kernel void ce_fwd_rows(__global const float *x, long x_off, long cstride,
                           __global const TARGET_T *t, long t_off, __global const float *w,
-                          int has_weight, __global float *loss, long o_off, __global acc_t *row_vals,
-                          __global float *stats, int has_stats, long rows,
+                          int has_weight, __global float *loss, long o_off,
+                          __global acc_t *row_vals, __global float *stats, int has_stats, long rows,
                           long classes, long ignore_index, float eps, long8 size, long8 sx,
                           long8 st, long8 so, __global const int *rec) {
     const long r = get_global_id(0);

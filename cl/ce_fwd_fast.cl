@@ -338,8 +338,8 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
         return;
     }
     const long tgt = (long)t[t_off + ot];
-    finish_row(r, m, s, A, W, xr, tgt, classes, ignore_index, w, has_w, loss, o_off + oo,
-               row_vals, r, stats, has_stats, eps, rec);
+    finish_row(r, m, s, A, W, xr, tgt, classes, ignore_index, w, has_w, loss, o_off + oo, row_vals,
+               r, stats, has_stats, eps, rec);
 }
 
 /* One item per row: folds the row's nseg partials in segment order. */
@@ -347,8 +347,8 @@ __kernel void ce_fwd_merge(__global const float *x, long x_off, __global const T
                            long t_off, __global const float *w, int has_w, __global float *loss,
                            long o_off, __global acc_t *row_vals, __global float *stats,
                            int has_stats, long rows, long classes, long ignore_index, float eps,
-                           long nseg, __global const acc_t *parts, long8 size, long8 sx,
-                           long8 st, long8 so, __global volatile int *rec) {
+                           long nseg, __global const acc_t *parts, long8 size, long8 sx, long8 st,
+                           long8 so, __global volatile int *rec) {
     const long r = get_global_id(0);
     if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
@@ -390,17 +390,19 @@ inline double hsum_acc16(double16 v) {
     return c.lo + c.hi;
 }
 #else
-inline float hsum_acc16(float16 v) { return hsum16(v); }
+inline float hsum_acc16(float16 v) {
+    return hsum16(v);
+}
 #endif
 
 /* Each item takes GPI consecutive groups of 16 lanes (long sequential streams per class for
  * the prefetcher) and, for sum/mean, writes one triple: its groups summed in order. */
-__kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
-                           __global const TARGET_T *t, long t_off, __global const float *w,
-                           int has_w, __global float *loss, long o_off,
-                           __global acc_t *row_vals, __global float *stats, int has_stats,
-                           long rows, long classes, long ignore_index, float eps, long8 size,
-                           long8 sx, long8 st, long8 so, long gpi, __global volatile int *rec) {
+__kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __global const TARGET_T *t,
+                           long t_off, __global const float *w, int has_w, __global float *loss,
+                           long o_off, __global acc_t *row_vals, __global float *stats,
+                           int has_stats, long rows, long classes, long ignore_index, float eps,
+                           long8 size, long8 sx, long8 st, long8 so, long gpi,
+                           __global volatile int *rec) {
     const long gid = get_global_id(0);
     const long inner = size.s0;
     const long gpo = (inner + 15) / 16;
@@ -424,8 +426,8 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs,
         int16 tg16;
         if (nl == 16 && st.s0 == 1) { /* contiguous targets: one vector load and compares */
             const long16 tv = CLCE_CAT(convert_long, 16)(vload16(0, t + t_off + ot));
-            const long16 ok = (tv >= (long16)0) & (tv < (long16)classes) &
-                              (tv != (long16)ignore_index);
+            const long16 ok =
+                (tv >= (long16)0) & (tv < (long16)classes) & (tv != (long16)ignore_index);
             tg16 = select((int16)(-1), convert_int16(tv), convert_int16(ok));
             vstore16(tg16, 0, tg);
             if (any(convert_int16(~ok & (tv != (long16)ignore_index))) && bad == 0x7fffffff)
@@ -576,11 +578,11 @@ inline void merge_state(float *m, float *s, acc_t *A, acc_t *W, float mb, float 
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void
-ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET_T *t,
-             long t_off, __global const float *w, int has_w, __global float *loss, long o_off,
+ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET_T *t, long t_off,
+             __global const float *w, int has_w, __global float *loss, long o_off,
              __global acc_t *row_vals, __global float *stats, int has_stats, long rows,
-             long classes, long ignore_index, float eps, long8 size, long8 sx, long8 st,
-             long8 so, __global volatile int *rec) {
+             long classes, long ignore_index, float eps, long8 size, long8 sx, long8 st, long8 so,
+             __global volatile int *rec) {
     __local float lm[WG], ls_[WG];
     __local acc_t lA[WG], lW[WG];
     __local int skip;
@@ -625,8 +627,7 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
         if (lid < h) {
             float mm = lm[lid], ss = ls_[lid];
             acc_t AA = lA[lid], WW = lW[lid];
-            merge_state(&mm, &ss, &AA, &WW, lm[lid + h], ls_[lid + h], lA[lid + h],
-                        lW[lid + h]);
+            merge_state(&mm, &ss, &AA, &WW, lm[lid + h], ls_[lid + h], lA[lid + h], lW[lid + h]);
             lm[lid] = mm;
             ls_[lid] = ss;
             lA[lid] = AA;

@@ -35,13 +35,13 @@
 #endif
 
 /* One step of the online max / sum-exp, exactly as ce_fwd.cl does it. */
-#define STATS_STEP(v, m, s)                                                                    \
-    do {                                                                                       \
-        if ((v) > (m)) {                                                                       \
-            (s) = (s) * exp((m) - (v)) + (((v) - (v)) + 1.0f);                                 \
-        } else {                                                                               \
-            (s) += (v) == -INFINITY ? 0.0f : exp((v) - (m));                                   \
-        }                                                                                      \
+#define STATS_STEP(v, m, s)                                                                        \
+    do {                                                                                           \
+        if ((v) > (m)) {                                                                           \
+            (s) = (s)*exp((m) - (v)) + (((v) - (v)) + 1.0f);                                       \
+        } else {                                                                                   \
+            (s) += (v) == -INFINITY ? 0.0f : exp((v) - (m));                                       \
+        }                                                                                          \
     } while (0)
 
 /* Smoothed probability target q_c (acc_t). */
@@ -189,8 +189,8 @@ inline void store_loss(acc_t nll, acc_t smooth, acc_t d, int valid, float eps, l
  * want_sumd the gradient's sum_c dlogp_c. */
 inline void prob_row_pass(__global const float *xr, long cs, __global const float *yr, long ys,
                           __global const float *w, int has_weight, long classes, float eps,
-                          acc_t scale, int want_sumd, float *m_out, float *lse_out,
-                          acc_t *loss_out, acc_t *sumd_out) {
+                          acc_t scale, int want_sumd, float *m_out, float *lse_out, acc_t *loss_out,
+                          acc_t *sumd_out) {
     float m = -INFINITY, s = 0.0f;
     acc_t B = 0, S = 0, sumd = 0;
     for (long c = 0; c < classes; ++c) {
@@ -221,9 +221,9 @@ inline void prob_row_pass(__global const float *xr, long cs, __global const floa
 __kernel void ce_fwd_prob(__global const float *x, long x_off, long cstride,
                           __global const float *y, long y_off, long ycs, __global const float *w,
                           int has_weight, __global float *loss, long o_off,
-                          __global acc_t *row_vals, __global float *stats, int has_stats,
-                          long rows, long classes, float eps, long8 size, long8 sx, long8 sy,
-                          long8 so, __global const int *rec) {
+                          __global acc_t *row_vals, __global float *stats, int has_stats, long rows,
+                          long classes, float eps, long8 size, long8 sx, long8 sy, long8 so,
+                          __global const int *rec) {
     const long r = get_global_id(0);
     if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
@@ -261,13 +261,12 @@ __kernel void ce_den_rows(__global const TARGET_T *t, long t_off, __global const
 
 /* Roles: 0 input, 1 target (prob: with class stride tcs), 2 grad_output (GO_NONE), 3 grad. */
 __kernel void ce_bwd_rows(__global const float *x, long x_off, long cstride,
-                          __global const TARGET_T *t, long t_off, long tcs,
-                          __global const float *w, int has_weight, __global const float *go,
-                          long go_off, int has_go, __global float *grad, long g_off, long gcs,
-                          __global const float *stats, int has_stats,
-                          __global const acc_t *den, int mean, long rows, long classes,
-                          long ignore_index, float eps, long8 size, long8 sx, long8 st,
-                          long8 sg_o, long8 sgi, __global const int *rec) {
+                          __global const TARGET_T *t, long t_off, long tcs, __global const float *w,
+                          int has_weight, __global const float *go, long go_off, int has_go,
+                          __global float *grad, long g_off, long gcs, __global const float *stats,
+                          int has_stats, __global const acc_t *den, int mean, long rows,
+                          long classes, long ignore_index, float eps, long8 size, long8 sx,
+                          long8 st, long8 sg_o, long8 sgi, __global const int *rec) {
     const long r = get_global_id(0);
     if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
@@ -290,8 +289,8 @@ __kernel void ce_bwd_rows(__global const float *x, long x_off, long cstride,
         prob_row_pass(xr, cstride, yr, tcs, w, has_weight, classes, eps, scale, 1, &m, &lse, &l,
                       &sumd);
     }
-    write_grad_row(xr, cstride, grad + g_off + og, gcs, yr, tcs, w, has_weight, classes, m, lse,
-                   1, 0, 0, 0, 0, scale, eps, sumd);
+    write_grad_row(xr, cstride, grad + g_off + og, gcs, yr, tcs, w, has_weight, classes, m, lse, 1,
+                   0, 0, 0, 0, scale, eps, sumd);
 #else
     (void)tcs;
     const long tgt = (long)t[t_off + ot];
@@ -315,8 +314,8 @@ __kernel void ce_bwd_rows(__global const float *x, long x_off, long cstride,
         index_ab(scale, eps, classes, &a, &b);
         sumd = index_dlp_sum(tgt, w, has_weight, wt, a, b, classes);
     }
-    write_grad_row(xr, cstride, grad + g_off + og, gcs, x, 0, w, has_weight, classes, m, lse,
-                   valid, tgt, wt, a, b, scale, eps, sumd);
+    write_grad_row(xr, cstride, grad + g_off + og, gcs, x, 0, w, has_weight, classes, m, lse, valid,
+                   tgt, wt, a, b, scale, eps, sumd);
 #endif
 }
 
@@ -346,12 +345,11 @@ __kernel void ce_fused_rows(__global const float *x, long x_off, long cstride,
     (void)ignore_index;
     __global const float *yr = (__global const float *)t + t_off + ot;
     acc_t l, sumd;
-    prob_row_pass(xr, cstride, yr, tcs, w, has_weight, classes, eps, scale, 1, &m, &lse, &l,
-                  &sumd);
+    prob_row_pass(xr, cstride, yr, tcs, w, has_weight, classes, eps, scale, 1, &m, &lse, &l, &sumd);
     if (has_loss)
         store_loss(l, 0, 0, 1, eps, classes, loss, o_off, oo, row_vals, r);
-    write_grad_row(xr, cstride, grad + g_off + og, gcs, yr, tcs, w, has_weight, classes, m, lse,
-                   1, 0, 0, 0, 0, scale, eps, sumd);
+    write_grad_row(xr, cstride, grad + g_off + og, gcs, yr, tcs, w, has_weight, classes, m, lse, 1,
+                   0, 0, 0, 0, scale, eps, sumd);
 #else
     (void)tcs;
     const long tgt = (long)t[t_off + ot];
@@ -398,7 +396,7 @@ __kernel void ce_fused_rows(__global const float *x, long x_off, long cstride,
         store_loss(nll, smooth, d, valid, eps, classes, loss, o_off, oo, row_vals, r);
     }
     /* pass 2 */
-    write_grad_row(xr, cstride, grad + g_off + og, gcs, x, 0, w, has_weight, classes, m, lse,
-                   valid, tgt, wt, a, b, scale, eps, sumd);
+    write_grad_row(xr, cstride, grad + g_off + og, gcs, x, 0, w, has_weight, classes, m, lse, valid,
+                   tgt, wt, a, b, scale, eps, sumd);
 #endif
 }

@@ -26,8 +26,8 @@
 #endif
 
 __kernel void softmax_fwd_rows(__global const float *x, long x_off, long x_cs, __global float *y,
-                               long y_off, long y_cs, long rows, long classes, long8 size,
-                               long8 sx, long8 sy) {
+                               long y_off, long y_cs, long rows, long classes, long8 size, long8 sx,
+                               long8 sy) {
     const long r = get_global_id(0);
     if (r >= rows)
         return;
@@ -59,8 +59,8 @@ __kernel void softmax_fwd_rows(__global const float *x, long x_off, long x_cs, _
 
 __kernel void softmax_bwd_rows(__global const float *y, long y_off, long y_cs,
                                __global const float *g, long g_off, long g_cs, __global float *dx,
-                               long d_off, long d_cs, long rows, long classes, long8 size,
-                               long8 sy, long8 sg, long8 sd) {
+                               long d_off, long d_cs, long rows, long classes, long8 size, long8 sy,
+                               long8 sg, long8 sd) {
     const long r = get_global_id(0);
     if (r >= rows)
         return;

@@ -25,8 +25,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, int n
             continue;
         }
         if (strncmp(arg, "--", 2) != 0)
-            return cli_error("%s: unexpected argument '%s' (see 'clce %s --help')", cmd, arg,
-                             cmd),
+            return cli_error("%s: unexpected argument '%s' (see 'clce %s --help')", cmd, arg, cmd),
                    -1;
         const char *eq = strchr(arg, '=');
         size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -35,13 +34,12 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, int n
             if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, arg, nlen) == 0)
                 o = &opts[k];
         if (!o)
-            return cli_error("%s: unknown flag '%.*s' (see 'clce %s --help')", cmd, (int)nlen,
-                             arg, cmd),
+            return cli_error("%s: unknown flag '%.*s' (see 'clce %s --help')", cmd, (int)nlen, arg,
+                             cmd),
                    -1;
         if (o->kind == CLI_OPT_FLAG) {
             if (eq)
-                return cli_error("%s: flag %s takes no value, got '%s'", cmd, o->name, eq + 1),
-                       -1;
+                return cli_error("%s: flag %s takes no value, got '%s'", cmd, o->name, eq + 1), -1;
             *o->flag = 1;
             continue;
         }

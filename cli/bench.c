@@ -48,8 +48,7 @@ int cli_bench(int argc, char **argv) {
     int64_t *t = malloc((size_t)N * 8);
     if (!x || !t) {
         free(x), free(t);
-        return cli_error("bench: out of memory for %lld x %lld logits", (long long)N,
-                         (long long)C);
+        return cli_error("bench: out of memory for %lld x %lld logits", (long long)N, (long long)C);
     }
     uint64_t s = 12345;
     for (int64_t i = 0; i < N * C; ++i) {
@@ -87,8 +86,8 @@ int cli_bench(int argc, char **argv) {
                 t0 = now_s();
             }
             clce_status st =
-                fused ? clce_cross_entropy_fused(dev, &desc, &xd, bx, &td, bt, NULL, NULL, &ld,
-                                                 bl, NULL, NULL, &xd, bg, 0, NULL, NULL)
+                fused ? clce_cross_entropy_fused(dev, &desc, &xd, bx, &td, bt, NULL, NULL, &ld, bl,
+                                                 NULL, NULL, &xd, bg, 0, NULL, NULL)
                       : clce_cross_entropy_forward(dev, &desc, &xd, bx, &td, bt, NULL, NULL, &ld,
                                                    bl, NULL, 0, NULL, NULL);
             if (st != CLCE_OK) {

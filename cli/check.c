@@ -151,9 +151,9 @@ static double worst(const float *got, const double *ref, size_t n, int is_loss, 
 
 /* ---- cases ---- */
 typedef enum { OP_CE_FWD, OP_CE_BWD, OP_CE_FUSED, OP_NLL, OP_SOFTMAX, OP_LOG_SOFTMAX } op_kind;
-static const char *const op_names[] = {"cross_entropy fwd", "cross_entropy fwd+bwd",
+static const char *const op_names[] = {"cross_entropy fwd",   "cross_entropy fwd+bwd",
                                        "cross_entropy fused", "nll_loss fwd+bwd",
-                                       "softmax fwd+bwd", "log_softmax fwd+bwd"};
+                                       "softmax fwd+bwd",     "log_softmax fwd+bwd"};
 
 typedef struct loss_opt {
     clce_reduction red;
@@ -285,8 +285,7 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
         }
         if (o->weight && upload(dev, L_CONTIG, CLCE_F32, 1, &C, w, &tw))
             goto done;
-        if (upload(dev, reduced ? L_CONTIG : layout, CLCE_F32, reduced ? 0 : rnd, rsz, NULL,
-                   &tl_))
+        if (upload(dev, reduced ? L_CONTIG : layout, CLCE_F32, reduced ? 0 : rnd, rsz, NULL, &tl_))
             goto done;
         if (upload(dev, reduced ? L_CONTIG : layout, CLCE_F32, reduced ? 0 : rnd, rsz, g, &tgo))
             goto done;
@@ -321,8 +320,8 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
                                       tl_.m, &tgo.d, tgo.m, &tgi.d, tgi.m, 0, NULL, NULL);
         break;
     case OP_NLL:
-        st = clce_nll_loss_forward(dev, &desc, &tx.d, tx.m, &tt.d, tt.m, wdp, tw.m, &tl_.d,
-                                   tl_.m, 0, NULL, NULL);
+        st = clce_nll_loss_forward(dev, &desc, &tx.d, tx.m, &tt.d, tt.m, wdp, tw.m, &tl_.d, tl_.m,
+                                   0, NULL, NULL);
         if (st == CLCE_OK)
             st = clce_nll_loss_backward(dev, &desc, &tx.d, &tt.d, tt.m, wdp, tw.m, &tgo.d, tgo.m,
                                         &tgi.d, tgi.m, 0, NULL, NULL);
@@ -334,11 +333,10 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
                                        tgi.m, 0, NULL, NULL);
         break;
     case OP_LOG_SOFTMAX:
-        st = clce_log_softmax_forward(dev, softmax_dim, &tx.d, tx.m, &tl_.d, tl_.m, 0, NULL,
-                                      NULL);
+        st = clce_log_softmax_forward(dev, softmax_dim, &tx.d, tx.m, &tl_.d, tl_.m, 0, NULL, NULL);
         if (st == CLCE_OK)
-            st = clce_log_softmax_backward(dev, softmax_dim, &tl_.d, tl_.m, &tgo.d, tgo.m,
-                                           &tgi.d, tgi.m, 0, NULL, NULL);
+            st = clce_log_softmax_backward(dev, softmax_dim, &tl_.d, tl_.m, &tgo.d, tgo.m, &tgi.d,
+                                           tgi.m, 0, NULL, NULL);
         break;
     }
     char why[400];
@@ -347,8 +345,7 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
              clce_status_name(st), clce_last_error_detail());
     clce_status sync = clce_device_sync(dev);
     if (st == CLCE_OK && sync != CLCE_OK)
-        snprintf(why, sizeof why, "FAIL %s: %s", clce_status_name(sync),
-                 clce_last_error_detail());
+        snprintf(why, sizeof why, "FAIL %s: %s", clce_status_name(sync), clce_last_error_detail());
     if (st == CLCE_OK)
         st = sync;
     if (st != CLCE_OK) {
@@ -363,8 +360,8 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
         if (op == OP_NLL)
             ref_nll_loss(xd, ndim, sizes, k, ti, &ro, ref, gd, dref);
         else
-            ref_cross_entropy(xd, ndim, sizes, k, prob ? NULL : ti, prob ? pd : NULL, &ro, ref,
-                              gd, dref);
+            ref_cross_entropy(xd, ndim, sizes, k, prob ? NULL : ti, prob ? pd : NULL, &ro, ref, gd,
+                              dref);
     } else {
         const int kd = softmax_dim < 0 ? softmax_dim + ndim : softmax_dim;
         ref_softmax(xd, ndim, sizes, kd, op == OP_LOG_SOFTMAX, ref);
@@ -384,8 +381,7 @@ static int run_one(clce_device *dev, tally *tl, op_kind op, const loss_opt *o, i
         wv = fmax(wv, worst(got, dref, nx, 0, &m2));
         maxabs = fmax(maxabs, m2);
     }
-    report(tl, op_names[op], opts, shape, layout_names[layout], wv <= 1 ? "pass" : "FAIL",
-           maxabs);
+    report(tl, op_names[op], opts, shape, layout_names[layout], wv <= 1 ? "pass" : "FAIL", maxabs);
 done:
     release(&tx);
     release(&tt);
@@ -417,9 +413,9 @@ int cli_check(int argc, char **argv) {
         return 0;
     }
     static const shape_case quick[] = {{2, {6, 5}}, {4, {2, 4, 3, 3}}, {1, {7}}};
-    static const shape_case more[] = {{2, {6, 5}},      {4, {2, 4, 3, 3}}, {1, {7}},
-                                      {2, {33, 1000}},  {3, {3, 7, 20}},   {2, {4, 1}},
-                                      {2, {0, 5}},      {4, {2, 3, 17, 9}}};
+    static const shape_case more[] = {{2, {6, 5}},     {4, {2, 4, 3, 3}}, {1, {7}},
+                                      {2, {33, 1000}}, {3, {3, 7, 20}},   {2, {4, 1}},
+                                      {2, {0, 5}},     {4, {2, 3, 17, 9}}};
     const shape_case *shapes = full ? more : quick;
     const int nshapes = full ? (int)(sizeof more / sizeof more[0]) : 3;
 
@@ -440,10 +436,14 @@ int cli_check(int argc, char **argv) {
                         }
     } else {
         const loss_opt base[] = {
-            {CLCE_REDUCTION_MEAN, 0, 0, -100, CLCE_I64}, {CLCE_REDUCTION_SUM, 1, 0, -100, CLCE_I64},
-            {CLCE_REDUCTION_NONE, 0, 0, -100, CLCE_I32}, {CLCE_REDUCTION_MEAN, 1, 0.1, 1, CLCE_I64},
-            {CLCE_REDUCTION_NONE, 1, 0.2, 2, CLCE_U8},   {CLCE_REDUCTION_MEAN, 0, 0, -100, CLCE_F32},
-            {CLCE_REDUCTION_SUM, 1, 0.1, -100, CLCE_F32}, {CLCE_REDUCTION_NONE, 0, 0, -100, CLCE_F32},
+            {CLCE_REDUCTION_MEAN, 0, 0, -100, CLCE_I64},
+            {CLCE_REDUCTION_SUM, 1, 0, -100, CLCE_I64},
+            {CLCE_REDUCTION_NONE, 0, 0, -100, CLCE_I32},
+            {CLCE_REDUCTION_MEAN, 1, 0.1, 1, CLCE_I64},
+            {CLCE_REDUCTION_NONE, 1, 0.2, 2, CLCE_U8},
+            {CLCE_REDUCTION_MEAN, 0, 0, -100, CLCE_F32},
+            {CLCE_REDUCTION_SUM, 1, 0.1, -100, CLCE_F32},
+            {CLCE_REDUCTION_NONE, 0, 0, -100, CLCE_F32},
         };
         nl = (int)(sizeof base / sizeof base[0]);
         memcpy(lopts, base, sizeof base);
@@ -471,15 +471,15 @@ int cli_check(int argc, char **argv) {
                 for (int i = 0; i < nl && !host_fail; ++i) {
                     if (op == OP_NLL && (lopts[i].tdt == CLCE_F32 || lopts[i].smoothing > 0))
                         continue;
-                    if (run_one(dev, &t, (op_kind)op, &lopts[i], 0, sc->ndim, sc->sizes,
-                                layout) != 0)
+                    if (run_one(dev, &t, (op_kind)op, &lopts[i], 0, sc->ndim, sc->sizes, layout) !=
+                        0)
                         host_fail = 1;
                 }
             const int dims[2] = {sc->ndim == 1 ? 0 : 1, -1};
             for (int op = OP_SOFTMAX; op <= OP_LOG_SOFTMAX && !host_fail; ++op)
                 for (int d = 0; d < 2 && !host_fail; ++d)
-                    if (run_one(dev, &t, (op_kind)op, NULL, dims[d], sc->ndim, sc->sizes,
-                                layout) != 0)
+                    if (run_one(dev, &t, (op_kind)op, NULL, dims[d], sc->ndim, sc->sizes, layout) !=
+                        0)
                         host_fail = 1;
         }
     }

@@ -67,5 +67,4 @@ int cli_save_f32(const char *flag, const char *path, int ndim, const int64_t *sh
 /* "(2, 5, 3)" */
 const char *cli_shape_str(int ndim, const long long *shape, char *buf, size_t len);
 
-
 #endif

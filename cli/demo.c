@@ -18,7 +18,7 @@
 #define REF_SEG_SUM 457.78744361808288
 #define REF_SEG_MEAN 2.2889372180904144
 static const double ref_cls_grad[10] = {
-    -0.092716679462887475, 0.028515958031559475,  0.041510579732354232, 0.018829868315832665,
+    -0.092716679462887475, 0.028515958031559475,  0.041510579732354232,  0.018829868315832665,
     0.0038602733831411087, 0.0072567758122985887, 0.0029088421342932658, -0.096319885622212303,
     0.013156141546532857,  0.072998126129087584};
 
@@ -31,8 +31,12 @@ static const int64_t seg_rows[5][10] = {{4, 0, 1, 2, 4, 4, 2, 1, 3, 4},
 
 /* The logit formulas: double arithmetic and libm, one rounding to float32, so that
  * demo_reference.py reproduces the same bits. */
-static float cls_logit(int j) { return (float)(2.5 * sin(0.7 * j + 0.3)); }
-static float seg_logit(int j) { return (float)(3.0 * sin(0.37 * j) * cos(0.05 * j)); }
+static float cls_logit(int j) {
+    return (float)(2.5 * sin(0.7 * j + 0.3));
+}
+static float seg_logit(int j) {
+    return (float)(3.0 * sin(0.37 * j) * cos(0.05 * j));
+}
 
 typedef struct demo_case {
     const char *name;
@@ -117,8 +121,8 @@ static int run_grad(clce_device *dev, const float *xc) {
     int bad = -1;
     if (!x || !t || !l || !g)
         goto done;
-    clce_status st = clce_cross_entropy_fused(dev, &desc, &xd, x, &td, t, NULL, NULL, &ld, l,
-                                              NULL, NULL, &xd, g, 0, NULL, NULL);
+    clce_status st = clce_cross_entropy_fused(dev, &desc, &xd, x, &td, t, NULL, NULL, &ld, l, NULL,
+                                              NULL, &xd, g, 0, NULL, NULL);
     if (st == CLCE_OK)
         st = clce_device_sync(dev);
     if (st != CLCE_OK) {

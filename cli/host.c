@@ -29,8 +29,8 @@ cl_mem cli_buffer(clce_device *dev, size_t bytes, const void *init) {
     }
     /* Zero-fill first so that an output the op does not write reads back as zeros. */
     if (init && bytes) {
-        err = clEnqueueWriteBuffer(clce_device_queue(dev), b, CL_TRUE, 0, bytes, init, 0, NULL,
-                                   NULL);
+        err =
+            clEnqueueWriteBuffer(clce_device_queue(dev), b, CL_TRUE, 0, bytes, init, 0, NULL, NULL);
     } else {
         const unsigned char zero = 0;
         err = clEnqueueFillBuffer(clce_device_queue(dev), b, &zero, 1, 0, n, 0, NULL, NULL);

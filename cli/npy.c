@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NPY_MAX_HEADER_LEN (1ul << 20)   /* 1 MiB */
-#define NPY_MAX_BYTES (1ull << 40)       /* 1 TiB of payload */
+#define NPY_MAX_HEADER_LEN (1ul << 20) /* 1 MiB */
+#define NPY_MAX_BYTES (1ull << 40)     /* 1 TiB of payload */
 #define NPY_ALIGN 64
-#define NPY_GROWTH_AXIS_MAX_DIGITS 21    /* as numpy/lib/format.py */
+#define NPY_GROWTH_AXIS_MAX_DIGITS 21 /* as numpy/lib/format.py */
 
 #if defined(__GNUC__)
 #define NPY_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -30,43 +30,34 @@ static const struct {
     size_t size;
     char kind; /* numpy kind character used in descr */
 } dtinfo[] = {
-    [NPY_F32] = {"float32", 4, 'f'},
-    [NPY_F64] = {"float64", 8, 'f'},
-    [NPY_F16] = {"float16", 2, 'f'},
-    [NPY_I64] = {"int64", 8, 'i'},
-    [NPY_I32] = {"int32", 4, 'i'},
-    [NPY_U8] = {"uint8", 1, 'u'},
-    [NPY_I8] = {"int8", 1, 'i'},
-    [NPY_I16] = {"int16", 2, 'i'},
+    [NPY_F32] = {"float32", 4, 'f'}, [NPY_F64] = {"float64", 8, 'f'},
+    [NPY_F16] = {"float16", 2, 'f'}, [NPY_I64] = {"int64", 8, 'i'},
+    [NPY_I32] = {"int32", 4, 'i'},   [NPY_U8] = {"uint8", 1, 'u'},
+    [NPY_I8] = {"int8", 1, 'i'},     [NPY_I16] = {"int16", 2, 'i'},
     [NPY_BOOL] = {"bool", 1, 'b'},
 };
 #define NPY_NDTYPES ((int)(sizeof dtinfo / sizeof dtinfo[0]))
 
-static int dtype_valid(npy_dtype d)
-{
+static int dtype_valid(npy_dtype d) {
     return (int)d >= 0 && (int)d < NPY_NDTYPES;
 }
 
-const char *npy_dtype_name(npy_dtype d)
-{
+const char *npy_dtype_name(npy_dtype d) {
     return dtype_valid(d) ? dtinfo[d].name : "unknown";
 }
 
-size_t npy_dtype_size(npy_dtype d)
-{
+size_t npy_dtype_size(npy_dtype d) {
     return dtype_valid(d) ? dtinfo[d].size : 0;
 }
 
-void npy_free(npy_array *a)
-{
+void npy_free(npy_array *a) {
     if (!a)
         return;
     free(a->data);
     memset(a, 0, sizeof *a);
 }
 
-static int host_is_little(void)
-{
+static int host_is_little(void) {
     const uint16_t one = 1;
     unsigned char b;
     memcpy(&b, &one, 1);
@@ -79,8 +70,7 @@ static int host_is_little(void)
 static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
     NPY_PRINTF(4, 5);
 
-static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
+static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...) {
     va_list ap;
     int n;
     size_t i;
@@ -106,8 +96,7 @@ static void set_err(char *err, size_t errlen, const char *path, const char *fmt,
 }
 
 /* Copy up to a few bytes of untrusted header text into buf as printable ASCII. */
-static const char *frag(char *buf, size_t bufsz, const char *p, size_t n)
-{
+static const char *frag(char *buf, size_t bufsz, const char *p, size_t n) {
     size_t i, o = 0;
     const size_t maxshow = 32;
 
@@ -146,26 +135,22 @@ typedef struct {
     size_t errlen;
 } errctx;
 
-static int is_ws(char ch)
-{
+static int is_ws(char ch) {
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
-static void skip_ws(cursor *c)
-{
+static void skip_ws(cursor *c) {
     while (c->p < c->end && is_ws(*c->p))
         c->p++;
 }
 
-static int is_ident_char(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch >= '0' && ch <= '9') || ch == '_';
+static int is_ident_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
 }
 
 /* The rest of the header from c, without the trailing padding, for messages. */
-static const char *rest(const cursor *c, char *buf, size_t bufsz)
-{
+static const char *rest(const cursor *c, char *buf, size_t bufsz) {
     const char *e = c->end;
     while (e > c->p && is_ws(e[-1]))
         e--;
@@ -175,8 +160,7 @@ static const char *rest(const cursor *c, char *buf, size_t bufsz)
 }
 
 /* Python string literal without escapes: '...' or "...". */
-static int parse_str(cursor *c, const errctx *e, const char **s, size_t *n)
-{
+static int parse_str(cursor *c, const errctx *e, const char **s, size_t *n) {
     char q;
     const char *start;
 
@@ -207,8 +191,7 @@ static int parse_str(cursor *c, const errctx *e, const char **s, size_t *n)
     return 0;
 }
 
-static int parse_shape(cursor *c, const errctx *e, header_info *h)
-{
+static int parse_shape(cursor *c, const errctx *e, header_info *h) {
     char buf[48];
     int ndim = 0;
     int saw_comma = 0;
@@ -268,8 +251,7 @@ static int parse_shape(cursor *c, const errctx *e, header_info *h)
         }
         if (ndim == NPY_MAX_NDIM) {
             set_err(e->err, e->errlen, e->path,
-                    "invalid header: shape has too many dimensions (more than %d)",
-                    NPY_MAX_NDIM);
+                    "invalid header: shape has too many dimensions (more than %d)", NPY_MAX_NDIM);
             return -1;
         }
         h->shape[ndim++] = v;
@@ -301,8 +283,7 @@ static int parse_shape(cursor *c, const errctx *e, header_info *h)
     return 0;
 }
 
-static int parse_header(const char *text, size_t len, const errctx *e, header_info *h)
-{
+static int parse_header(const char *text, size_t len, const errctx *e, header_info *h) {
     cursor c = {text, text + len};
     char buf[48];
 
@@ -426,7 +407,9 @@ static int parse_header(const char *text, size_t len, const errctx *e, header_in
     }
     if (!h->have_descr || !h->have_fortran || !h->have_shape) {
         set_err(e->err, e->errlen, e->path, "invalid header: missing key '%s'",
-                !h->have_descr ? "descr" : !h->have_fortran ? "fortran_order" : "shape");
+                !h->have_descr     ? "descr"
+                : !h->have_fortran ? "fortran_order"
+                                   : "shape");
         return -1;
     }
     return 0;
@@ -434,8 +417,7 @@ static int parse_header(const char *text, size_t len, const errctx *e, header_in
 
 /* Map a descr string to a dtype.  *swap is set when the data must be
  * byte-swapped to host order. */
-static int parse_descr(const char *s, size_t n, const errctx *e, npy_dtype *dt, int *swap)
-{
+static int parse_descr(const char *s, size_t n, const errctx *e, npy_dtype *dt, int *swap) {
     char buf[48];
     char order = '=';
     const char *t = s;
@@ -533,14 +515,12 @@ unsupported:
         set_err(e->err, e->errlen, e->path, "unsupported dtype '%s' (%s)",
                 frag(buf, sizeof buf, s, n), kname);
     else
-        set_err(e->err, e->errlen, e->path, "unsupported dtype '%s'",
-                frag(buf, sizeof buf, s, n));
+        set_err(e->err, e->errlen, e->path, "unsupported dtype '%s'", frag(buf, sizeof buf, s, n));
     return -1;
 }
 
 /* Format a shape like Python's repr of a tuple. */
-static void shape_repr(char *buf, size_t bufsz, int ndim, const long long *shape)
-{
+static void shape_repr(char *buf, size_t bufsz, int ndim, const long long *shape) {
     size_t o = 0;
     int i, n;
 
@@ -560,8 +540,7 @@ static void shape_repr(char *buf, size_t bufsz, int ndim, const long long *shape
  * the product of the non-zero dims times itemsize exceeds NPY_MAX_BYTES
  * (which also rules out any overflow). */
 static int checked_size(int ndim, const long long *shape, size_t itemsize, size_t *numel,
-                        size_t *nbytes)
-{
+                        size_t *nbytes) {
     unsigned long long nz = 1;
     int zero = 0, i;
 
@@ -587,8 +566,7 @@ static int checked_size(int ndim, const long long *shape, size_t itemsize, size_
     return 0;
 }
 
-static void byteswap(void *data, size_t numel, size_t itemsize)
-{
+static void byteswap(void *data, size_t numel, size_t itemsize) {
     unsigned char *p = data;
     size_t i, j;
 
@@ -604,8 +582,7 @@ static void byteswap(void *data, size_t numel, size_t itemsize)
 /* ------------------------------------------------------------------------ */
 /* reading                                                                  */
 
-int npy_read(const char *path, npy_array *out, char *err, size_t errlen)
-{
+int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
     FILE *f = NULL;
     unsigned char pre[12];
     size_t got, hl_size, numel = 0, nbytes = 0;
@@ -689,8 +666,8 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen)
         header_len = (unsigned long)pre[8] | ((unsigned long)pre[9] << 8) |
                      ((unsigned long)pre[10] << 16) | ((unsigned long)pre[11] << 24);
     if (header_len > NPY_MAX_HEADER_LEN) {
-        set_err(err, errlen, path, "header length %lu exceeds the limit of %lu bytes",
-                header_len, (unsigned long)NPY_MAX_HEADER_LEN);
+        set_err(err, errlen, path, "header length %lu exceeds the limit of %lu bytes", header_len,
+                (unsigned long)NPY_MAX_HEADER_LEN);
         goto fail;
     }
     if (fsize >= 0 && header_len > (unsigned long)(fsize - (long)(8 + hl_size))) {
@@ -713,8 +690,7 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen)
         if (ferror(f))
             set_err(err, errlen, path, "read error: %s", strerror(errno));
         else
-            set_err(err, errlen, path,
-                    "truncated header: header length is %lu bytes, file has %lu",
+            set_err(err, errlen, path, "truncated header: header length is %lu bytes, file has %lu",
                     header_len, (unsigned long)got);
         goto fail;
     }
@@ -788,13 +764,11 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen)
         if (h.fortran) {
             out->strides[0] = 1;
             for (i = 1; i < h.ndim; i++)
-                out->strides[i] =
-                    out->strides[i - 1] * (h.shape[i - 1] > 0 ? h.shape[i - 1] : 1);
+                out->strides[i] = out->strides[i - 1] * (h.shape[i - 1] > 0 ? h.shape[i - 1] : 1);
         } else {
             out->strides[h.ndim - 1] = 1;
             for (i = h.ndim - 2; i >= 0; i--)
-                out->strides[i] =
-                    out->strides[i + 1] * (h.shape[i + 1] > 0 ? h.shape[i + 1] : 1);
+                out->strides[i] = out->strides[i + 1] * (h.shape[i + 1] > 0 ? h.shape[i + 1] : 1);
         }
     }
     return 0;
@@ -811,9 +785,8 @@ fail:
 /* ------------------------------------------------------------------------ */
 /* writing                                                                  */
 
-int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shape,
-              const void *data, char *err, size_t errlen)
-{
+int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shape, const void *data,
+              char *err, size_t errlen) {
     char dict[512];
     char shp[256];
     char hdr[1024];
@@ -835,8 +808,7 @@ int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shap
         return -1;
     }
     if (ndim < 0 || ndim > NPY_MAX_NDIM) {
-        set_err(err, errlen, path, "cannot write: ndim %d out of range 0..%d", ndim,
-                NPY_MAX_NDIM);
+        set_err(err, errlen, path, "cannot write: ndim %d out of range 0..%d", ndim, NPY_MAX_NDIM);
         return -1;
     }
     if (ndim > 0 && !shape) {
@@ -871,8 +843,8 @@ int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shap
     descr = descr_buf;
 
     shape_repr(shp, sizeof shp, ndim, shape);
-    n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                 descr, shp);
+    n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr,
+                 shp);
     if (n < 0 || (size_t)n >= sizeof dict) {
         set_err(err, errlen, path, "cannot write: header too long");
         return -1;

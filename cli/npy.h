@@ -57,15 +57,15 @@ typedef enum {
 typedef struct npy_array {
     npy_dtype dtype;
     size_t itemsize;
-    int ndim;                        /* 0..8; more -> error */
+    int ndim; /* 0..8; more -> error */
     long long shape[NPY_MAX_NDIM];
     long long strides[NPY_MAX_NDIM]; /* in ELEMENTS, describing the data as
                                         stored: C order or Fortran order */
     int fortran_order;
-    size_t numel;                    /* product of shape; 1 for 0-d */
-    void *data;                      /* numel*itemsize bytes, host byte order,
-                                        malloc'd (never NULL on success, even
-                                        when numel == 0) */
+    size_t numel; /* product of shape; 1 for 0-d */
+    void *data;   /* numel*itemsize bytes, host byte order,
+                     malloc'd (never NULL on success, even
+                     when numel == 0) */
 } npy_array;
 
 /* Read a whole .npy file.  Returns 0 on success; on failure -1 and a one-line
@@ -79,8 +79,8 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen);
  * same 64-byte aligned header layout as NumPy.  data may be NULL only when
  * the array has zero elements.  On failure returns -1, sets err and removes
  * the partially written file. */
-int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shape,
-              const void *data, char *err, size_t errlen);
+int npy_write(const char *path, npy_dtype dtype, int ndim, const long long *shape, const void *data,
+              char *err, size_t errlen);
 
 /* Free a's data and zero it.  Safe on a zeroed or already freed array and on NULL. */
 void npy_free(npy_array *a);

@@ -78,8 +78,8 @@ static int load_float(const char *flag, const char *path, npy_array *a, const ch
     if (a->dtype == NPY_F64)
         return cli_f64_to_f32(a);
     if (a->dtype != NPY_F32)
-        return cli_error("%s %s: dtype %s is not supported: %s must be float32 (or float64)",
-                         flag, path, npy_dtype_name(a->dtype), what),
+        return cli_error("%s %s: dtype %s is not supported: %s must be float32 (or float64)", flag,
+                         path, npy_dtype_name(a->dtype), what),
                -1;
     return 0;
 }
@@ -196,10 +196,18 @@ static int run_loss(const char *op, int argc, char **argv) {
         goto done;
     clce_dtype tdt;
     switch (s.target.dtype) {
-    case NPY_I64: tdt = CLCE_I64; break;
-    case NPY_I32: tdt = CLCE_I32; break;
-    case NPY_U8: tdt = CLCE_U8; break;
-    case NPY_F32: tdt = CLCE_F32; break;
+    case NPY_I64:
+        tdt = CLCE_I64;
+        break;
+    case NPY_I32:
+        tdt = CLCE_I32;
+        break;
+    case NPY_U8:
+        tdt = CLCE_U8;
+        break;
+    case NPY_F32:
+        tdt = CLCE_F32;
+        break;
     case NPY_F64:
         if (cli_f64_to_f32(&s.target) != 0)
             goto done;
@@ -255,8 +263,7 @@ static int run_loss(const char *op, int argc, char **argv) {
              w_p ? ", --weight " : "", w_p ? w_p : "", go_p ? ", --grad-output " : "",
              go_p ? go_p : "");
     const char *what = op;
-    clce_status st =
-        is_ce ? cli_invoke_cross_entropy(j, &what) : cli_invoke_nll_loss(j, &what);
+    clce_status st = is_ce ? cli_invoke_cross_entropy(j, &what) : cli_invoke_nll_loss(j, &what);
     if (finish(&s, st, what, op, files) != 0)
         goto done;
     rc = write_outputs(&s, out_p, gi_p, j->desc.reduction != CLCE_REDUCTION_NONE);
@@ -268,10 +275,8 @@ done:
 static int run_softmax(const char *op, int argc, char **argv) {
     const char *in_p, *dim_p, *out_p, *go_p, *gi_p;
     const cli_opt opts[] = {
-        {"--input", CLI_OPT_VALUE, &in_p, NULL},
-        {"--dim", CLI_OPT_VALUE, &dim_p, NULL},
-        {"--out", CLI_OPT_VALUE, &out_p, NULL},
-        {"--grad-output", CLI_OPT_VALUE, &go_p, NULL},
+        {"--input", CLI_OPT_VALUE, &in_p, NULL},      {"--dim", CLI_OPT_VALUE, &dim_p, NULL},
+        {"--out", CLI_OPT_VALUE, &out_p, NULL},       {"--grad-output", CLI_OPT_VALUE, &go_p, NULL},
         {"--grad-input", CLI_OPT_VALUE, &gi_p, NULL},
     };
     int help = 0;

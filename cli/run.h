@@ -15,7 +15,6 @@ typedef struct cli_job {
     cl_mem input, target, weight, out, gout, gin; /* weight/gout/gin NULL when not given */
 } cli_job;
 
-
 /* Each enqueues its op(s), waits, and returns the first failing status (its detail set);
  * *what receives the name of the call that failed. */
 clce_status cli_invoke_cross_entropy(const cli_job *j, const char **what);

@@ -17,9 +17,9 @@ clce_status cli_invoke_cross_entropy(const cli_job *j, const char **what) {
                                                j->out, NULL);
     }
     *what = "clce_cross_entropy_fused";
-    st = clce_cross_entropy_fused(j->dev, &j->desc, &j->input_d, j->input, &j->target_d,
-                                  j->target, wd, j->weight, &j->out_d, j->out, &j->gout_d,
-                                  j->gout, &j->gin_d, j->gin, 0, NULL, NULL);
+    st = clce_cross_entropy_fused(j->dev, &j->desc, &j->input_d, j->input, &j->target_d, j->target,
+                                  wd, j->weight, &j->out_d, j->out, &j->gout_d, j->gout, &j->gin_d,
+                                  j->gin, 0, NULL, NULL);
     if (st != CLCE_OK)
         return st;
     return clce_device_sync(j->dev);

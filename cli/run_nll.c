@@ -9,9 +9,9 @@
 clce_status cli_invoke_nll_loss(const cli_job *j, const char **what) {
     const clce_tensor_desc *wd = j->weight ? &j->weight_d : NULL;
     *what = "clce_nll_loss_forward";
-    clce_status st = clce_nll_loss_forward(j->dev, &j->desc, &j->input_d, j->input, &j->target_d,
-                                           j->target, wd, j->weight, &j->out_d, j->out, 0, NULL,
-                                           NULL);
+    clce_status st =
+        clce_nll_loss_forward(j->dev, &j->desc, &j->input_d, j->input, &j->target_d, j->target, wd,
+                              j->weight, &j->out_d, j->out, 0, NULL, NULL);
     if (st == CLCE_OK && j->gin) {
         *what = "clce_nll_loss_backward";
         st = clce_nll_loss_backward(j->dev, &j->desc, &j->input_d, &j->target_d, j->target, wd,

@@ -16,19 +16,19 @@ int main(void) {
     cl_mem t = clCreateBuffer(ctx, CL_MEM_COPY_HOST_PTR, sizeof target, target, NULL);
     cl_mem loss = clCreateBuffer(ctx, CL_MEM_READ_WRITE, sizeof(float), NULL, NULL);
 
-    clce_tensor_desc xd = clce_tensor_contiguous(CLCE_F32, 2, shape);    /* (N, C) */
-    clce_tensor_desc td = clce_tensor_contiguous(CLCE_I64, 1, shape);    /* (N) */
-    clce_tensor_desc ld = clce_tensor_contiguous(CLCE_F32, 0, NULL);     /* scalar */
+    clce_tensor_desc xd = clce_tensor_contiguous(CLCE_F32, 2, shape); /* (N, C) */
+    clce_tensor_desc td = clce_tensor_contiguous(CLCE_I64, 1, shape); /* (N) */
+    clce_tensor_desc ld = clce_tensor_contiguous(CLCE_F32, 0, NULL);  /* scalar */
     clce_loss_desc opts;
     clce_loss_desc_init(&opts); /* mean, ignore_index -100, no smoothing */
     opts.label_smoothing = 0.1;
 
-    clce_status st = clce_cross_entropy_forward_sync(dev, &opts, &xd, x, &td, t, NULL, NULL, &ld,
-                                                     loss, NULL);
+    clce_status st =
+        clce_cross_entropy_forward_sync(dev, &opts, &xd, x, &td, t, NULL, NULL, &ld, loss, NULL);
     float value = 0;
     if (st == CLCE_OK)
-        clEnqueueReadBuffer(clce_device_queue(dev), loss, CL_TRUE, 0, sizeof value, &value, 0,
-                            NULL, NULL);
+        clEnqueueReadBuffer(clce_device_queue(dev), loss, CL_TRUE, 0, sizeof value, &value, 0, NULL,
+                            NULL);
     if (st == CLCE_OK)
         printf("loss = %.7f (PyTorch: 1.3220588)\n", value);
     else

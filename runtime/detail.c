@@ -8,7 +8,9 @@
 
 static _Thread_local char detail_text[8192];
 
-void clce__clear_detail(void) { detail_text[0] = '\0'; }
+void clce__clear_detail(void) {
+    detail_text[0] = '\0';
+}
 
 static void set_detail_v(const char *fmt, va_list ap) {
     vsnprintf(detail_text, sizeof detail_text, fmt, ap);
@@ -29,4 +31,6 @@ clce_status clce__fail(clce_status status, const char *fmt, ...) {
     return status;
 }
 
-const char *clce_last_error_detail(void) { return detail_text; }
+const char *clce_last_error_detail(void) {
+    return detail_text;
+}

@@ -47,8 +47,8 @@ static void read_info(cl_platform_id platform, cl_device_id device, clce_device_
     if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len) == CL_SUCCESS &&
         ext_len > 0) {
         char *ext = malloc(ext_len + 1);
-        if (ext && clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_len, ext, NULL) ==
-                       CL_SUCCESS) {
+        if (ext &&
+            clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_len, ext, NULL) == CL_SUCCESS) {
             ext[ext_len] = '\0';
             info->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
             if (!info->has_fp64)
@@ -70,8 +70,8 @@ static size_t list_all(cl_platform_id *plats_out, cl_device_id *devs_out, size_t
     for (cl_uint p = 0; p < nplat; ++p) {
         cl_device_id devs[MAX_DEVICES_PER_PLATFORM];
         cl_uint ndev = 0;
-        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES_PER_PLATFORM, devs,
-                           &ndev) != CL_SUCCESS)
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES_PER_PLATFORM, devs, &ndev) !=
+            CL_SUCCESS)
             continue;
         if (ndev > MAX_DEVICES_PER_PLATFORM)
             ndev = MAX_DEVICES_PER_PLATFORM;
@@ -118,8 +118,7 @@ static int contains_ci(const char *hay, const char *needle) {
         return 1;
     for (const char *h = hay; *h; ++h) {
         size_t i = 0;
-        while (i < nl && h[i] &&
-               tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
+        while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
             ++i;
         if (i == nl)
             return 1;
@@ -139,8 +138,8 @@ static int parse_index(const char *s, long *out) {
 }
 
 /* Chooses an index into the enumeration; sets reason. */
-static clce_status choose(const clce_device_options *opts, const clce_device_info *infos,
-                          size_t n, size_t *chosen, char *reason, size_t rlen) {
+static clce_status choose(const clce_device_options *opts, const clce_device_info *infos, size_t n,
+                          size_t *chosen, char *reason, size_t rlen) {
     const char *env = getenv("CLCE_DEVICE");
     if (opts->device_index >= 0) {
         if ((size_t)opts->device_index >= n)
@@ -206,8 +205,8 @@ static clce_status reset_record(clce_device *dev) {
     cl_int init[CLCE__RECORD_INTS] = {0};
     init[CLCE__REC_BAD_ROW] = INT_MAX;
     init[CLCE__REC_PENDING_ROW] = INT_MAX;
-    cl_int err = clEnqueueWriteBuffer(dev->queue, dev->error_record, CL_TRUE, 0, sizeof init,
-                                      init, 0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(dev->queue, dev->error_record, CL_TRUE, 0, sizeof init, init,
+                                      0, NULL, NULL);
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clEnqueueWriteBuffer(error record)");
     return CLCE_OK;
@@ -238,8 +237,8 @@ clce_status clce_device_sync(clce_device *dev) {
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clFinish");
     cl_int rec[CLCE__RECORD_INTS];
-    err = clEnqueueReadBuffer(dev->queue, dev->error_record, CL_TRUE, 0, sizeof rec, rec, 0,
-                              NULL, NULL);
+    err = clEnqueueReadBuffer(dev->queue, dev->error_record, CL_TRUE, 0, sizeof rec, rec, 0, NULL,
+                              NULL);
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clEnqueueReadBuffer(error record)");
     if (rec[CLCE__REC_BAD_ROW] == INT_MAX)
@@ -317,8 +316,7 @@ clce_status clce_device_create(const clce_device_options *opts_in, clce_device *
     dev->info = infos[idx];
     snprintf(dev->info.selection_reason, sizeof dev->info.selection_reason, "%s", reason);
     cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform,
-                                     0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};
     dev->context = clCreateContext(props, 1, &dev->device, NULL, NULL, &err);
     if (err != CL_SUCCESS) {
         free(dev);
@@ -357,17 +355,16 @@ clce_status clce_device_create_from_queue(cl_command_queue queue, clce_device **
     clce_device *dev = calloc(1, sizeof *dev);
     if (!dev)
         return clce__fail(CLCE_ERROR_OUT_OF_MEMORY, "allocating the device handle");
-    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof dev->context,
-                                       &dev->context, NULL);
+    cl_int err =
+        clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof dev->context, &dev->context, NULL);
     if (err == CL_SUCCESS)
-        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev->device, &dev->device,
-                                    NULL);
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev->device, &dev->device, NULL);
     cl_command_queue_properties qp = 0;
     if (err == CL_SUCCESS)
         err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
     if (err == CL_SUCCESS)
-        err = clGetDeviceInfo(dev->device, CL_DEVICE_PLATFORM, sizeof dev->platform,
-                              &dev->platform, NULL);
+        err = clGetDeviceInfo(dev->device, CL_DEVICE_PLATFORM, sizeof dev->platform, &dev->platform,
+                              NULL);
     if (err != CL_SUCCESS) {
         free(dev);
         return clce__cl_fail(err, "clGetCommandQueueInfo(queue)");
@@ -421,8 +418,12 @@ clce_status clce_device_get_info(const clce_device *dev, clce_device_info *info)
     return CLCE_OK;
 }
 
-cl_context clce_device_context(const clce_device *dev) { return dev ? dev->context : NULL; }
-cl_command_queue clce_device_queue(const clce_device *dev) { return dev ? dev->queue : NULL; }
+cl_context clce_device_context(const clce_device *dev) {
+    return dev ? dev->context : NULL;
+}
+cl_command_queue clce_device_queue(const clce_device *dev) {
+    return dev ? dev->queue : NULL;
+}
 
 clce_status clce_device_warm_up(clce_device *dev) {
     clce__clear_detail();

@@ -138,8 +138,7 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
     for (size_t i = 0; i < nh; ++i) {
         const clce__kernel_source *h = clce__find_kernel_source(common_headers[i]);
         if (!h)
-            return clce__fail(CLCE_ERROR_BUILD, "embedded header %s is missing",
-                              common_headers[i]);
+            return clce__fail(CLCE_ERROR_BUILD, "embedded header %s is missing", common_headers[i]);
         texts[n++] = h->text;
     }
     texts[n++] = src->text;
@@ -151,13 +150,11 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
     if (err != CL_SUCCESS) {
         char log[6144] = "";
         size_t len = 0;
-        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log,
-                              &len);
+        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, &len);
         log[sizeof log - 1] = '\0';
         clReleaseProgram(prog);
         if (getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1')
-            fprintf(stderr, "clce: building %s with \"%s\" failed:\n%s\n", src->name, options,
-                    log);
+            fprintf(stderr, "clce: building %s with \"%s\" failed:\n%s\n", src->name, options, log);
         return clce__fail(CLCE_ERROR_BUILD,
                           "building %s with options \"%s\" failed: %s (%d); build log:\n%s",
                           src->name, options, clce__cl_error_name(err), (int)err, log);
@@ -197,7 +194,7 @@ clce_status clce__get_kernel(clce_device *dev, const char *file, const char *def
     *out = clCreateKernel(prog, kernel_name, &err);
     clReleaseProgram(prog);
     if (err != CL_SUCCESS)
-        return clce__fail(CLCE_ERROR_BUILD, "clCreateKernel(%s in %s) failed: %s (%d)",
-                          kernel_name, file, clce__cl_error_name(err), (int)err);
+        return clce__fail(CLCE_ERROR_BUILD, "clCreateKernel(%s in %s) failed: %s (%d)", kernel_name,
+                          file, clce__cl_error_name(err), (int)err);
     return CLCE_OK;
 }

@@ -55,9 +55,9 @@ enum {
     CLCE__REC_BAD_ROW = 0, /* smallest offending row, INT_MAX when clear */
     CLCE__REC_VALUE_LO = 1,
     CLCE__REC_VALUE_HI = 2,
-    CLCE__REC_SEQ = 3,     /* op sequence number that failed, 0 when clear */
-    CLCE__REC_CLASSES = 4, /* C of that op */
-    CLCE__REC_OP = 5,      /* clce__op_code */
+    CLCE__REC_SEQ = 3,         /* op sequence number that failed, 0 when clear */
+    CLCE__REC_CLASSES = 4,     /* C of that op */
+    CLCE__REC_OP = 5,          /* clce__op_code */
     CLCE__REC_PENDING_ROW = 6, /* written by row kernels that check targets themselves */
     CLCE__RECORD_INTS = 8
 };
@@ -76,13 +76,13 @@ typedef struct clce__tuning {
     size_t reduce_wg;    /* work-group size of the reduction kernels */
     size_t reduce_items; /* elements each reduction work-item folds serially */
     /* cross_entropy forward fast paths (cl/ce_fwd_fast.cl; api/src/ce_forward.c picks) */
-    int fwd_fast;              /* 0: generic row kernel only */
-    size_t fwd_vrow_wg;        /* work-group size of ce_fwd_vrows / ce_fwd_merge */
-    int fwd_chunk_vecs;        /* float16 vectors per chunk max (CHV) */
-    int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
-    size_t fwd_lane_wg;        /* work-group size of ce_fwd_lanes */
-    int fwd_lane_chunk;        /* classes per chunk max in ce_fwd_lanes (LCH) */
-    size_t fwd_lane_groups;    /* groups of 16 lanes per ce_fwd_lanes work-item */
+    int fwd_fast;                  /* 0: generic row kernel only */
+    size_t fwd_vrow_wg;            /* work-group size of ce_fwd_vrows / ce_fwd_merge */
+    int fwd_chunk_vecs;            /* float16 vectors per chunk max (CHV) */
+    int64_t fwd_vrow_min_classes;  /* class-contiguous rows at least this long use vrows */
+    size_t fwd_lane_wg;            /* work-group size of ce_fwd_lanes */
+    int fwd_lane_chunk;            /* classes per chunk max in ce_fwd_lanes (LCH) */
+    size_t fwd_lane_groups;        /* groups of 16 lanes per ce_fwd_lanes work-item */
     int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */
     size_t fwd_wgrow_wg;           /* its work-group size (power of two) */
     int64_t fwd_split_min_classes; /* split rows at least this long ... */

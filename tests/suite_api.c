@@ -119,9 +119,9 @@ START_TEST(test_adopt_queue) {
     clce_tensor_desc dl = clce_tensor_contiguous(CLCE_F32, 0, NULL);
     clce_loss_desc d;
     clce_loss_desc_init(&d);
-    ck_assert_int_eq(clce_cross_entropy_forward_sync(dev, &d, &dx, bx, &dt, bt, NULL, NULL, &dl,
-                                                     bl, NULL),
-                     CLCE_OK);
+    ck_assert_int_eq(
+        clce_cross_entropy_forward_sync(dev, &d, &dx, bx, &dt, bt, NULL, NULL, &dl, bl, NULL),
+        CLCE_OK);
     float loss;
     tu_read(bl, 4, &loss);
     ck_assert(tu_check_scalar("adopted queue loss", loss, 0.4076059644, 1e-6, 1e-6));
@@ -196,14 +196,30 @@ typedef struct bad_row {
 } bad_row;
 
 static cl_mem g_small; /* a 4-byte buffer */
-static void m_null_input(call *c) { c->bx = NULL; }
-static void m_null_target(call *c) { c->bt = NULL; }
-static void m_null_loss(call *c) { c->bl = NULL; }
-static void m_input_f64(call *c) { c->dx.dtype = CLCE_F64; }
-static void m_input_i32(call *c) { c->dx.dtype = CLCE_I32; }
-static void m_target_f32(call *c) { c->dt.dtype = CLCE_F32; }
-static void m_target_bad_dtype(call *c) { c->dt.dtype = (clce_dtype)77; }
-static void m_batch(call *c) { c->dt.sizes[0] = 3; }
+static void m_null_input(call *c) {
+    c->bx = NULL;
+}
+static void m_null_target(call *c) {
+    c->bt = NULL;
+}
+static void m_null_loss(call *c) {
+    c->bl = NULL;
+}
+static void m_input_f64(call *c) {
+    c->dx.dtype = CLCE_F64;
+}
+static void m_input_i32(call *c) {
+    c->dx.dtype = CLCE_I32;
+}
+static void m_target_f32(call *c) {
+    c->dt.dtype = CLCE_F32;
+}
+static void m_target_bad_dtype(call *c) {
+    c->dt.dtype = (clce_dtype)77;
+}
+static void m_batch(call *c) {
+    c->dt.sizes[0] = 3;
+}
 static void m_target_2d(call *c) {
     c->dt.ndim = 2;
     c->dt.sizes[1] = 1;
@@ -225,25 +241,51 @@ static void m_weight_i64(call *c) {
     c->use_weight = 1;
     c->dw.dtype = CLCE_I64;
 }
-static void m_smoothing(call *c) { c->d.label_smoothing = 1.5; }
-static void m_reduction(call *c) { c->d.reduction = (clce_reduction)7; }
-static void m_version(call *c) { c->d.struct_version = 0; }
-static void m_axis(call *c) { c->d.class_axis = 5; }
-static void m_overrun(call *c) { c->dx.strides[0] = 4; }
-static void m_offset(call *c) { c->dx.offset = 1; }
-static void m_negative_stride(call *c) { c->dx.strides[1] = -1; }
-static void m_negative_size(call *c) { c->dx.sizes[0] = -2; }
-static void m_ndim(call *c) { c->dx.ndim = 9; }
-static void m_input_0d(call *c) { c->dx.ndim = 0; }
-static void m_loss_shape(call *c) { c->dl.ndim = 1, c->dl.sizes[0] = 2, c->dl.strides[0] = 1; }
+static void m_smoothing(call *c) {
+    c->d.label_smoothing = 1.5;
+}
+static void m_reduction(call *c) {
+    c->d.reduction = (clce_reduction)7;
+}
+static void m_version(call *c) {
+    c->d.struct_version = 0;
+}
+static void m_axis(call *c) {
+    c->d.class_axis = 5;
+}
+static void m_overrun(call *c) {
+    c->dx.strides[0] = 4;
+}
+static void m_offset(call *c) {
+    c->dx.offset = 1;
+}
+static void m_negative_stride(call *c) {
+    c->dx.strides[1] = -1;
+}
+static void m_negative_size(call *c) {
+    c->dx.sizes[0] = -2;
+}
+static void m_ndim(call *c) {
+    c->dx.ndim = 9;
+}
+static void m_input_0d(call *c) {
+    c->dx.ndim = 0;
+}
+static void m_loss_shape(call *c) {
+    c->dl.ndim = 1, c->dl.sizes[0] = 2, c->dl.strides[0] = 1;
+}
 static void m_loss_overlap(call *c) {
     c->d.reduction = CLCE_REDUCTION_NONE;
     c->dl.ndim = 1;
     c->dl.sizes[0] = 2;
     c->dl.strides[0] = 0;
 }
-static void m_loss_small(call *c) { c->bl = g_small, c->dl.offset = 1; }
-static void m_stats_small(call *c) { c->stats = g_small; }
+static void m_loss_small(call *c) {
+    c->bl = g_small, c->dl.offset = 1;
+}
+static void m_stats_small(call *c) {
+    c->stats = g_small;
+}
 
 static const bad_row bad_rows[] = {
     {"NULL input buffer", m_null_input, CLCE_ERROR_INVALID_ARGUMENT, "input: buffer is NULL"},
@@ -253,8 +295,9 @@ static const bad_row bad_rows[] = {
     {"int32 input", m_input_i32, CLCE_ERROR_INVALID_DTYPE, "input: dtype is int32"},
     {"float32 index target", m_target_f32, CLCE_ERROR_INVALID_DTYPE, "target"},
     {"unknown target dtype", m_target_bad_dtype, CLCE_ERROR_INVALID_DTYPE, "(77)"},
-    {"batch mismatch", m_batch, CLCE_ERROR_INVALID_SHAPE, "batch_size (2) to match target "
-                                                          "batch_size (3)"},
+    {"batch mismatch", m_batch, CLCE_ERROR_INVALID_SHAPE,
+     "batch_size (2) to match target "
+     "batch_size (3)"},
     {"(N,1) target", m_target_2d, CLCE_ERROR_INVALID_SHAPE, "target: shape (2, 1)"},
     {"weight of 4", m_weight_size, CLCE_ERROR_INVALID_SHAPE, "all 3 classes"},
     {"2-D weight", m_weight_2d, CLCE_ERROR_INVALID_SHAPE, "shape: (1, 3)"},
@@ -278,7 +321,8 @@ static const bad_row bad_rows[] = {
 
 START_TEST(test_invalid_arguments) {
     clce_device *dev = tu_device();
-    float x[6] = {1, 2, 3, 0.5f, -1, 2.5f}, w[8] = {1, 1, 1, 1, 1, 1, 1, 1}, sentinel[2] = {-7.0f, -7.0f};
+    float x[6] = {1, 2, 3, 0.5f, -1, 2.5f}, w[8] = {1, 1, 1, 1, 1, 1, 1, 1},
+          sentinel[2] = {-7.0f, -7.0f};
     int64_t t[8] = {2, 0, 1, 1, 0, 0, 0, 0}, xs[2] = {2, 3}, ts[1] = {2}, c3 = 3;
     g_small = tu_buffer(4, NULL);
     size_t nrows = sizeof bad_rows / sizeof bad_rows[0];
@@ -304,8 +348,8 @@ START_TEST(test_invalid_arguments) {
                       clce_status_name(st), clce_status_name(bad_rows[i].want),
                       clce_last_error_detail());
         ck_assert_msg(strstr(clce_last_error_detail(), bad_rows[i].detail) != NULL,
-                      "%s: detail \"%s\" lacks \"%s\"", bad_rows[i].name,
-                      clce_last_error_detail(), bad_rows[i].detail);
+                      "%s: detail \"%s\" lacks \"%s\"", bad_rows[i].name, clce_last_error_detail(),
+                      bad_rows[i].detail);
         float after[2];
         tu_read(bl, sizeof after, after);
         ck_assert_msg(after[0] == -7.0f && after[1] == -7.0f, "%s: the output was written",
@@ -315,8 +359,8 @@ START_TEST(test_invalid_arguments) {
         tu_release(bw);
         tu_release(bl);
     }
-    ck_assert_int_eq(clce_cross_entropy_forward_sync(NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                                     NULL, NULL, NULL, NULL),
+    ck_assert_int_eq(clce_cross_entropy_forward_sync(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                                     NULL, NULL, NULL),
                      CLCE_ERROR_INVALID_ARGUMENT);
     tu_release(g_small);
     fprintf(stderr, "invalid-argument table: %zu rows\n", nrows);

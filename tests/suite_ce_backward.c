@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* worst errors over the whole run, printed at the end */
 static double g_max_loss_err, g_max_grad_err;
 
@@ -24,8 +23,8 @@ typedef struct ce_case {
     const char *name;
     int ndim;
     int64_t sizes[CLCE_MAX_DIMS];
-    int k;          /* class axis (resolved) */
-    int desc_axis;  /* what desc.class_axis gets */
+    int k;         /* class axis (resolved) */
+    int desc_axis; /* what desc.class_axis gets */
     const double *x;
     const int64_t *tidx; /* one of tidx / tprob */
     const double *tprob;
@@ -195,8 +194,8 @@ static void run_case(const ce_case *cc) {
     const size_t gbytes = sizeof(float) * numel;
 
     /* forward with stats */
-    clce_status st = clce_cross_entropy_forward_sync(dev, &ld, &xdsc, xb, &tdsc, tbuf, wdp, wb,
-                                                     &ldsc, lb, sb);
+    clce_status st =
+        clce_cross_entropy_forward_sync(dev, &ld, &xdsc, xb, &tdsc, tbuf, wdp, wb, &ldsc, lb, sb);
     ck_assert_msg(st == CLCE_OK, "%s forward: %s %s", cc->name, clce_status_name(st),
                   clce_last_error_detail());
     read_logical(&ldsc, le, lb, lossf, 4);
@@ -310,8 +309,7 @@ static void run_golden_file(const char *file, int int32_every) {
         cc.w = gc->has_weight ? gc->weight : NULL;
         cc.ii = gc->ignore_index;
         cc.eps = gc->label_smoothing;
-        cc.red = strcmp(gc->reduction, "none") == 0 ? 0 : strcmp(gc->reduction, "sum") == 0 ? 1
-                                                                                            : 2;
+        cc.red = strcmp(gc->reduction, "none") == 0 ? 0 : strcmp(gc->reduction, "sum") == 0 ? 1 : 2;
         cc.go = gc->grad_output;
         cc.tdtype = CLCE_I64;
         cc.lay = (tu_layout)(i % TU_LAYOUT_COUNT);
@@ -327,15 +325,20 @@ static void run_golden_file(const char *file, int int32_every) {
         ++ran;
     }
     ck_assert_msg(ran > 0, "%s: no cross_entropy case ran", file);
-    fprintf(stderr, "%s: %zu cases; max loss err %.3g (x max(1,|ref|)), max grad err %.3g (x tol)\n",
-            file, ran, g_max_loss_err, g_max_grad_err);
+    fprintf(stderr,
+            "%s: %zu cases; max loss err %.3g (x max(1,|ref|)), max grad err %.3g (x tol)\n", file,
+            ran, g_max_loss_err, g_max_grad_err);
     golden_free(cases, n);
 }
 
-START_TEST(golden_spec) { run_golden_file("ce_spec.golden", 3); }
+START_TEST(golden_spec) {
+    run_golden_file("ce_spec.golden", 3);
+}
 END_TEST
 
-START_TEST(golden_random) { run_golden_file("ce_random.golden", 4); }
+START_TEST(golden_random) {
+    run_golden_file("ce_random.golden", 4);
+}
 END_TEST
 
 /* ---- random shapes in every layout --------------------------------------------------- */
@@ -378,9 +381,9 @@ static void rnd_free(rnd_data *d) {
 static const struct {
     int ndim;
     int64_t sizes[5];
-} SHAPES[] = {{2, {5, 7}},       {3, {3, 4, 5}},    {4, {2, 3, 4, 3}}, {1, {6}},
-              {3, {2, 5, 1}},    {4, {2, 1, 3, 5}}, {2, {1, 1}},       {5, {2, 3, 2, 1, 3}},
-              {2, {33, 3}},      {3, {4, 17, 2}}};
+} SHAPES[] = {{2, {5, 7}},    {3, {3, 4, 5}},    {4, {2, 3, 4, 3}}, {1, {6}},
+              {3, {2, 5, 1}}, {4, {2, 1, 3, 5}}, {2, {1, 1}},       {5, {2, 3, 2, 1, 3}},
+              {2, {33, 3}},   {3, {4, 17, 2}}};
 
 START_TEST(layouts_random) {
     uint64_t rng = 0x5eedu + (uint64_t)_i;
@@ -497,8 +500,8 @@ START_TEST(finite_difference) {
         ld.reduction = (clce_reduction)cc.red;
         ld.label_smoothing = cc.eps;
         clce_status st = clce_cross_entropy_fused(tu_device(), &ld, &xdsc, xb, &tdsc, tb,
-                                                  cc.w ? &wdsc : NULL, cc.w ? wb : NULL, NULL,
-                                                  NULL, &godsc, gob, NULL, gb, 0, NULL, NULL);
+                                                  cc.w ? &wdsc : NULL, cc.w ? wb : NULL, NULL, NULL,
+                                                  &godsc, gob, NULL, gb, 0, NULL, NULL);
         ck_assert_int_eq(st, CLCE_OK);
         ck_assert_int_eq(clce_device_sync(tu_device()), CLCE_OK);
         float *g = malloc(numel * 4);
@@ -517,8 +520,8 @@ START_TEST(finite_difference) {
             if (e > max_err)
                 max_err = e;
             ck_assert_msg(e <= 1e-5 + 1e-4 * fabs(fd),
-                          "fd variant %d elem %zu: device %.9g, finite difference %.9g", variant,
-                          i, (double)g[i], fd);
+                          "fd variant %d elem %zu: device %.9g, finite difference %.9g", variant, i,
+                          (double)g[i], fd);
         }
         free(xp);
         free(g);
@@ -561,8 +564,8 @@ static clce_status simple_fused(int64_t N, int64_t C, const float *x, const int6
     d.reduction = (clce_reduction)red;
     d.ignore_index = ii;
     d.label_smoothing = eps;
-    clce_status st = clce_cross_entropy_fused(tu_device(), &d, &xd, xb, &td, tb, w ? &wd : NULL,
-                                              wb, &ld, lb, NULL, NULL, &xd, gb, 0, NULL, NULL);
+    clce_status st = clce_cross_entropy_fused(tu_device(), &d, &xd, xb, &td, tb, w ? &wd : NULL, wb,
+                                              &ld, lb, NULL, NULL, &xd, gb, 0, NULL, NULL);
     if (st == CLCE_OK)
         st = clce_device_sync(tu_device());
     tu_read(lb, sizeof o->loss, o->loss);
@@ -654,9 +657,9 @@ START_TEST(bad_target_writes_nothing) {
         gd.dtype = CLCE_F32;
         float ones[3] = {1, 1, 1};
         cl_mem gob3 = tu_buffer(sizeof ones, ones);
-        clce_status st = clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL, &gd,
-                                                     red == 0 ? gob3 : gob, NULL, NULL, gb, 0,
-                                                     NULL, NULL);
+        clce_status st =
+            clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL, &gd,
+                                        red == 0 ? gob3 : gob, NULL, NULL, gb, 0, NULL, NULL);
         ck_assert_int_eq(st, CLCE_OK);
         ck_assert_int_eq(clce_device_sync(dev), CLCE_ERROR_TARGET_OUT_OF_RANGE);
         tu_read(gb, sizeof got, got);
@@ -670,8 +673,8 @@ START_TEST(bad_target_writes_nothing) {
         tu_read(lb, sizeof got, got);
         ck_assert(memcmp(got, sentinel, sizeof got) == 0);
         /* in place: the input is untouched too */
-        st = clce_cross_entropy_fused(dev, &d, &xd, xb, &td, tb, NULL, NULL, NULL, NULL, NULL,
-                                      NULL, NULL, xb, 0, NULL, NULL);
+        st = clce_cross_entropy_fused(dev, &d, &xd, xb, &td, tb, NULL, NULL, NULL, NULL, NULL, NULL,
+                                      NULL, xb, 0, NULL, NULL);
         ck_assert_int_eq(st, CLCE_OK);
         ck_assert_int_eq(clce_device_sync(dev), CLCE_ERROR_TARGET_OUT_OF_RANGE);
         tu_read(xb, sizeof x, got);
@@ -716,13 +719,12 @@ START_TEST(bad_shapes) {
     ck_assert_int_eq(clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL, &sd, gob,
                                                  NULL, NULL, gb, 0, NULL, NULL),
                      CLCE_ERROR_INVALID_SHAPE);
-    ck_assert_int_eq(clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL,
-                                                 &god_none, gob, NULL, &gid_bad, gb, 0, NULL,
-                                                 NULL),
+    ck_assert_int_eq(clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL, &god_none,
+                                                 gob, NULL, &gid_bad, gb, 0, NULL, NULL),
                      CLCE_ERROR_INVALID_SHAPE);
     d.reduction = CLCE_REDUCTION_MEAN;
-    ck_assert_int_eq(clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL,
-                                                 &god_none, gob, NULL, NULL, gb, 0, NULL, NULL),
+    ck_assert_int_eq(clce_cross_entropy_backward(dev, &d, &xd, xb, &td, tb, NULL, NULL, &god_none,
+                                                 gob, NULL, NULL, gb, 0, NULL, NULL),
                      CLCE_ERROR_INVALID_SHAPE);
     ck_assert_int_eq(clce_cross_entropy_fused(dev, &d, &xd, xb, &td, tb, NULL, NULL, NULL, NULL,
                                               &god_none, gob, &gid_bad, gb, 0, NULL, NULL),

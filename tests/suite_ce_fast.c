@@ -118,17 +118,18 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     double *ref = malloc(nout * sizeof *ref);
     ref_cross_entropy(xd, ndim, sizes, 1, t, NULL, &o, ref, NULL, NULL);
     char what[160];
-    snprintf(what, sizeof what, "%s red=%d eps=%g w=%d", fc->name, reduction, fc->eps,
-             fc->weight);
+    snprintf(what, sizeof what, "%s red=%d eps=%g w=%d", fc->name, reduction, fc->eps, fc->weight);
     /* loss within 1e-5 * max(1, |ref|); NaN matches NaN, inf the same inf */
     for (size_t i = 0; i < nout; ++i) {
         const double g = got[0][i], rv = ref[i];
-        int ok = isnan(rv) ? isnan(g) : isinf(rv) ? g == rv
-                                                  : fabs(g - rv) <= 1e-5 * fmax(1.0, fabs(rv));
+        int ok = isnan(rv)   ? isnan(g)
+                 : isinf(rv) ? g == rv
+                             : fabs(g - rv) <= 1e-5 * fmax(1.0, fabs(rv));
         ck_assert_msg(ok, "%s: loss[%zu] = %.9g, reference %.9g", what, i, g, rv);
         const double g2 = got[2][i];
-        ok = isnan(rv) ? isnan(g2) : isinf(rv) ? g2 == rv
-                                               : fabs(g2 - rv) <= 1e-5 * fmax(1.0, fabs(rv));
+        ok = isnan(rv)   ? isnan(g2)
+             : isinf(rv) ? g2 == rv
+                         : fabs(g2 - rv) <= 1e-5 * fmax(1.0, fabs(rv));
         ck_assert_msg(ok, "%s (with stats): loss[%zu] = %.9g, reference %.9g", what, i, g2, rv);
     }
     /* stats: max + lse = logsumexp of the row */
@@ -138,8 +139,7 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
             m = fmax(m, xd[ref_at(&rg, r, c)]);
         for (int64_t c = 0; c < C; ++c)
             s += exp(xd[ref_at(&rg, r, c)] - m);
-        ck_assert_msg(stats[2][2 * r] == (float)m, "%s: stats max of row %lld", what,
-                      (long long)r);
+        ck_assert_msg(stats[2][2 * r] == (float)m, "%s: stats max of row %lld", what, (long long)r);
         /* 2e-5: the generic kernel's single float running sum drifts ~1e-5 relative over
          * 70001 classes (found here; the fast paths' 16-lane sums do not) */
         ck_assert_msg(fabs(stats[2][2 * r + 1] - log(s)) <= 2e-5 * fmax(1.0, log(s)),
@@ -168,8 +168,7 @@ static const fcase CASES[] = {
     {"vrows 37x1000 smooth+w+ignore", 2, {37, 1000}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
     {"vrows 5x4099 offset", 2, {5, 4099}, TU_OFFSET, 0.2, 1, 0, SP_NONE},
     {"vrows 9x33 offset ignore", 2, {9, 33}, TU_OFFSET, 0, 0, 1, SP_NONE},
-    {"vrows 3x4x300 (N,C,L) channels-last", 3, {3, 300, 4}, TU_CHANNELS_LAST, 0.05, 1, 1,
-     SP_NONE},
+    {"vrows 3x4x300 (N,C,L) channels-last", 3, {3, 300, 4}, TU_CHANNELS_LAST, 0.05, 1, 1, SP_NONE},
     {"vrows nonfinite 8x300", 2, {8, 300}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows nonfinite 8x300 smooth+w", 2, {8, 300}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
     /* split rows: few rows, C >= 16384 */
@@ -241,8 +240,8 @@ static void bad_target(int64_t N, int64_t C, int ndim4) {
     tu_write(bt, (size_t)rows * 8, t);
     clce_loss_desc d;
     clce_loss_desc_init(&d);
-    ck_assert_int_eq(clce_cross_entropy_forward_sync(tu_device(), &d, &xd, bx, &td, bt, NULL,
-                                                     NULL, &ld, bl, NULL),
+    ck_assert_int_eq(clce_cross_entropy_forward_sync(tu_device(), &d, &xd, bx, &td, bt, NULL, NULL,
+                                                     &ld, bl, NULL),
                      CLCE_OK);
     float out;
     tu_read(bl, 4, &out);
@@ -254,13 +253,21 @@ static void bad_target(int64_t N, int64_t C, int ndim4) {
     free(t);
 }
 
-START_TEST(test_bad_target_vrows) { bad_target(40, 300, 0); }
+START_TEST(test_bad_target_vrows) {
+    bad_target(40, 300, 0);
+}
 END_TEST
-START_TEST(test_bad_target_lanes) { bad_target(4, 21, 1); }
+START_TEST(test_bad_target_lanes) {
+    bad_target(4, 21, 1);
+}
 END_TEST
-START_TEST(test_bad_target_lanes_full) { bad_target(3, 21, 2); }
+START_TEST(test_bad_target_lanes_full) {
+    bad_target(3, 21, 2);
+}
 END_TEST
-START_TEST(test_bad_target_split) { bad_target(2, 20000, 0); }
+START_TEST(test_bad_target_split) {
+    bad_target(2, 20000, 0);
+}
 END_TEST
 
 int main(void) {

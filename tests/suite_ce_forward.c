@@ -17,7 +17,7 @@
 #define LOSS_ATOL 1e-5
 
 static clce_reduction reduction_of(const char *s) {
-    return strcmp(s, "none") == 0 ? CLCE_REDUCTION_NONE
+    return strcmp(s, "none") == 0  ? CLCE_REDUCTION_NONE
            : strcmp(s, "sum") == 0 ? CLCE_REDUCTION_SUM
                                    : CLCE_REDUCTION_MEAN;
 }
@@ -90,9 +90,8 @@ static clce_status run_forward(const fwd_case *fc, float *loss, float *stats) {
         bs = tu_buffer(sizeof(float) * 2 * (size_t)(rows ? rows : 1), NULL);
     clce_loss_desc d = fc->desc;
     d.class_axis = fc->class_axis;
-    clce_status st =
-        clce_cross_entropy_forward_sync(tu_device(), &d, &dx, bx, &dt, bt, fc->w ? &dw : NULL, bw,
-                                        &dl, bl, bs);
+    clce_status st = clce_cross_entropy_forward_sync(tu_device(), &d, &dx, bx, &dt, bt,
+                                                     fc->w ? &dw : NULL, bw, &dl, bl, bs);
     float *lout = malloc(sizeof(float) * le);
     tu_read(bl, sizeof(float) * le, lout);
     size_t nl = fc->desc.reduction == CLCE_REDUCTION_NONE ? (size_t)rows : 1;
@@ -197,9 +196,9 @@ END_TEST
 START_TEST(test_layouts_vs_reference) {
     uint64_t seed = 0x5eed0001u;
     fprintf(stderr, "layouts: seed %llu\n", (unsigned long long)seed);
-    static const int64_t shapes[][5] = {
-        {4, 3, 0, 0, 0}, {5, 7, 3, 0, 0}, {2, 5, 4, 3, 0}, {3, 4, 2, 3, 2}, {1, 9, 0, 0, 0},
-        {6, 1, 0, 0, 0}, {17, 0, 0, 0, 0}};
+    static const int64_t shapes[][5] = {{4, 3, 0, 0, 0}, {5, 7, 3, 0, 0}, {2, 5, 4, 3, 0},
+                                        {3, 4, 2, 3, 2}, {1, 9, 0, 0, 0}, {6, 1, 0, 0, 0},
+                                        {17, 0, 0, 0, 0}};
     static const int ndims[] = {2, 3, 4, 5, 2, 2, 1};
     size_t bad = 0, cases = 0;
     for (size_t s = 0; s < sizeof ndims / sizeof ndims[0]; ++s) {
@@ -459,18 +458,18 @@ START_TEST(test_errors_golden) {
         if (strstr(gc->name, "weight_2dim"))
             continue;
         /* a 0-d input is rejected for its shape before the target is looked at */
-        clce_status want = gc->input_ndim == 0                  ? CLCE_ERROR_INVALID_SHAPE
-                           : strstr(gc->error, "out of bounds")    ? CLCE_ERROR_TARGET_OUT_OF_RANGE
+        clce_status want = gc->input_ndim == 0                    ? CLCE_ERROR_INVALID_SHAPE
+                           : strstr(gc->error, "out of bounds")   ? CLCE_ERROR_TARGET_OUT_OF_RANGE
                            : strstr(gc->error, "label_smoothing") ? CLCE_ERROR_INVALID_ARGUMENT
                            : strstr(gc->error, "floating point")  ? CLCE_ERROR_INVALID_DTYPE
-                                                                 : CLCE_ERROR_INVALID_SHAPE;
+                                                                  : CLCE_ERROR_INVALID_SHAPE;
         int64_t numel = 1;
         for (int j = 0; j < gc->input_ndim; ++j)
             numel *= gc->input_shape[j];
-        clce_tensor_desc dx = clce_tensor_contiguous(CLCE_F32, gc->input_ndim,
-                                                     (const int64_t *)gc->input_shape);
-        clce_tensor_desc dt = clce_tensor_contiguous(CLCE_I64, gc->target_ndim,
-                                                     (const int64_t *)gc->target_shape);
+        clce_tensor_desc dx =
+            clce_tensor_contiguous(CLCE_F32, gc->input_ndim, (const int64_t *)gc->input_shape);
+        clce_tensor_desc dt =
+            clce_tensor_contiguous(CLCE_I64, gc->target_ndim, (const int64_t *)gc->target_shape);
         int64_t wn = (int64_t)gc->weight_numel;
         clce_tensor_desc dw = clce_tensor_contiguous(CLCE_F32, 1, &wn);
         clce_loss_desc d;
@@ -478,13 +477,13 @@ START_TEST(test_errors_golden) {
         d.reduction = reduction_of(gc->reduction);
         d.ignore_index = gc->ignore_index;
         d.label_smoothing = gc->label_smoothing;
-        int64_t rows = gc->input_ndim >= 1 ? numel / (gc->input_shape[gc->input_ndim == 1 ? 0 : 1]
-                                                          ? gc->input_shape[gc->input_ndim == 1 ? 0 : 1]
-                                                          : 1)
-                                           : 1;
-        clce_tensor_desc dl = d.reduction == CLCE_REDUCTION_NONE
-                                  ? dt
-                                  : clce_tensor_contiguous(CLCE_F32, 0, NULL);
+        int64_t rows = gc->input_ndim >= 1
+                           ? numel / (gc->input_shape[gc->input_ndim == 1 ? 0 : 1]
+                                          ? gc->input_shape[gc->input_ndim == 1 ? 0 : 1]
+                                          : 1)
+                           : 1;
+        clce_tensor_desc dl =
+            d.reduction == CLCE_REDUCTION_NONE ? dt : clce_tensor_contiguous(CLCE_F32, 0, NULL);
         dl.dtype = CLCE_F32;
         float *xf = calloc((size_t)numel + 1, sizeof(float));
         for (int64_t j = 0; j < numel; ++j)
@@ -494,13 +493,12 @@ START_TEST(test_errors_golden) {
         memcpy(tv, gc->target_index, sizeof(int64_t) * gc->target_numel);
         cl_mem bt = tu_buffer(sizeof(int64_t) * (gc->target_numel + 1), tv);
         free(tv);
-        cl_mem bw = gc->has_weight ? tu_buffer(sizeof(float) * (gc->weight_numel + 1), NULL)
-                                   : NULL;
+        cl_mem bw = gc->has_weight ? tu_buffer(sizeof(float) * (gc->weight_numel + 1), NULL) : NULL;
         cl_mem bl = tu_buffer(sizeof(float) * ((size_t)rows + 8), NULL);
         clce_status st = clce_cross_entropy_forward_sync(tu_device(), &d, &dx, bx, &dt, bt,
                                                          bw ? &dw : NULL, bw, &dl, bl, NULL);
-        ck_assert_msg(st == want, "%s (%s): got %s: %s", gc->name, gc->error,
-                      clce_status_name(st), clce_last_error_detail());
+        ck_assert_msg(st == want, "%s (%s): got %s: %s", gc->name, gc->error, clce_status_name(st),
+                      clce_last_error_detail());
         ck_assert_msg(clce_last_error_detail()[0] != '\0', "%s: empty detail", gc->name);
         free(xf);
         tu_release(bx);

@@ -158,9 +158,9 @@ START_TEST(run_c_order_mean) {
 END_TEST
 
 START_TEST(run_fortran_none_weight_ignore) {
-    int rc = RUN("run", "cross_entropy", "--input", fx("f_x.npy"), "--target", fx("f_t.npy"),
-                 "--weight", fx("w.npy"), "--reduction", "none", "--ignore-index", "2", "--out",
-                 tmp("l.npy"));
+    int rc =
+        RUN("run", "cross_entropy", "--input", fx("f_x.npy"), "--target", fx("f_t.npy"), "--weight",
+            fx("w.npy"), "--reduction", "none", "--ignore-index", "2", "--out", tmp("l.npy"));
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err_text);
     expect_close(tmp("l.npy"), "expected_f_none_loss.npy", 1);
 }
@@ -183,9 +183,9 @@ START_TEST(run_uint8_smoothing_ignore) {
 END_TEST
 
 START_TEST(run_gradients) {
-    int rc = RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
-                 "--out", tmp("l.npy"), "--grad-output", fx("go_scalar.npy"), "--grad-input",
-                 tmp("g.npy"));
+    int rc =
+        RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"), "--out",
+            tmp("l.npy"), "--grad-output", fx("go_scalar.npy"), "--grad-input", tmp("g.npy"));
     if (op_missing(rc))
         return;
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err_text);
@@ -193,8 +193,8 @@ START_TEST(run_gradients) {
     expect_close(tmp("g.npy"), "expected_c_mean_grad.npy", 0);
 
     rc = RUN("run", "cross_entropy", "--input", fx("f_x.npy"), "--target", fx("f_t.npy"),
-             "--weight", fx("w.npy"), "--reduction", "none", "--ignore-index", "2",
-             "--grad-output", fx("f_go.npy"), "--grad-input", tmp("g.npy"));
+             "--weight", fx("w.npy"), "--reduction", "none", "--ignore-index", "2", "--grad-output",
+             fx("f_go.npy"), "--grad-input", tmp("g.npy"));
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err_text);
     expect_close(tmp("g.npy"), "expected_f_none_grad.npy", 0);
 
@@ -208,17 +208,16 @@ START_TEST(run_gradients) {
     const float one = 1.0f;
     write_npy(tmp("one.npy"), NPY_F32, 0, none, &one);
     rc = RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("prob_t.npy"),
-             "--reduction", "sum", "--grad-output", tmp("one.npy"), "--grad-input",
-             tmp("g.npy"));
+             "--reduction", "sum", "--grad-output", tmp("one.npy"), "--grad-input", tmp("g.npy"));
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err_text);
     expect_close(tmp("g.npy"), "expected_prob_sum_grad.npy", 0);
 }
 END_TEST
 
 START_TEST(run_nll_and_softmax) {
-    int rc = RUN("run", "nll_loss", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
-                 "--weight", fx("w.npy"), "--reduction", "sum", "--out", tmp("l.npy"),
-                 "--grad-output", fx("go_scalar.npy"), "--grad-input", tmp("g.npy"));
+    int rc = RUN("run", "nll_loss", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"), "--weight",
+                 fx("w.npy"), "--reduction", "sum", "--out", tmp("l.npy"), "--grad-output",
+                 fx("go_scalar.npy"), "--grad-input", tmp("g.npy"));
     if (op_missing(rc))
         return;
     ck_assert_msg(rc == 0, "rc %d: %s", rc, err_text);
@@ -242,25 +241,24 @@ END_TEST
 
 /* ---- errors ---- */
 START_TEST(err_flags_and_commands) {
-    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target",
-                     fx("c_t.npy"), "--bogus", "1"),
+    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
+                     "--bogus", "1"),
                  "--bogus");
     expect_error(RUN("run", "cross_entropy", "--target", fx("c_t.npy")), "--input");
-    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target",
-                     fx("c_t.npy"), "--reduction", "avg"),
+    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
+                     "--reduction", "avg"),
                  "'avg'");
-    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target",
-                     fx("c_t.npy"), "--ignore-index", "x1"),
+    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
+                     "--ignore-index", "x1"),
                  "--ignore-index");
-    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target",
-                     fx("c_t.npy"), "--label-smoothing", "2"),
+    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
+                     "--label-smoothing", "2"),
                  "label_smoothing");
-    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target",
-                     fx("c_t.npy"), "--grad-output", fx("go_scalar.npy")),
+    expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
+                     "--grad-output", fx("go_scalar.npy")),
                  "--grad-input");
     expect_error(RUN("run", "cross_entropy", "--input"), "--input");
-    expect_error(RUN("run", "softmax", "--input", fx("c_x.npy"), "--out", tmp("y.npy")),
-                 "--dim");
+    expect_error(RUN("run", "softmax", "--input", fx("c_x.npy"), "--out", tmp("y.npy")), "--dim");
     expect_error(RUN("run", "hinge_loss"), "hinge_loss");
     expect_error(RUN("frobnicate"), "frobnicate");
     expect_error(RUN("--frob"), "--frob");
@@ -270,15 +268,14 @@ START_TEST(err_flags_and_commands) {
 END_TEST
 
 START_TEST(err_files_and_dtypes) {
-    expect_error(RUN("run", "cross_entropy", "--input", tmp("missing.npy"), "--target",
-                     fx("c_t.npy")),
-                 "missing.npy");
+    expect_error(
+        RUN("run", "cross_entropy", "--input", tmp("missing.npy"), "--target", fx("c_t.npy")),
+        "missing.npy");
     /* float64 logits */
     double xd[10] = {0};
     const long long s25[2] = {2, 5}, s2[1] = {2}, s3[1] = {3};
     write_npy(tmp("x64.npy"), NPY_F64, 2, s25, xd);
-    expect_error(RUN("run", "cross_entropy", "--input", tmp("x64.npy"), "--target",
-                     fx("c_t.npy")),
+    expect_error(RUN("run", "cross_entropy", "--input", tmp("x64.npy"), "--target", fx("c_t.npy")),
                  "x64.npy");
     ck_assert_ptr_nonnull(strstr(err_text, "float64"));
     /* int16 targets */
@@ -286,15 +283,13 @@ START_TEST(err_files_and_dtypes) {
     float x[10] = {0};
     write_npy(tmp("x.npy"), NPY_F32, 2, s25, x);
     write_npy(tmp("t16.npy"), NPY_I16, 1, s2, t16);
-    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target",
-                     tmp("t16.npy")),
+    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target", tmp("t16.npy")),
                  "t16.npy");
     ck_assert_ptr_nonnull(strstr(err_text, "int16"));
     /* shape mismatch: 3 targets for 2 rows */
     long long t3[3] = {0, 1, 2};
     write_npy(tmp("t3.npy"), NPY_I64, 1, s3, t3);
-    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target",
-                     tmp("t3.npy")),
+    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target", tmp("t3.npy")),
                  "INVALID_SHAPE");
     ck_assert_ptr_nonnull(strstr(err_text, "t3.npy"));
     /* weight of the wrong size */
@@ -306,8 +301,8 @@ START_TEST(err_files_and_dtypes) {
     /* target out of range: value and position */
     long long tbad[2] = {1, 7};
     write_npy(tmp("tbad.npy"), NPY_I64, 1, s2, tbad);
-    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target",
-                     tmp("tbad.npy"), "--out", tmp("never.npy")),
+    expect_error(RUN("run", "cross_entropy", "--input", tmp("x.npy"), "--target", tmp("tbad.npy"),
+                     "--out", tmp("never.npy")),
                  "7");
     ck_assert_ptr_nonnull(strstr(err_text, "TARGET_OUT_OF_RANGE"));
     ck_assert_ptr_nonnull(strstr(err_text, "position 1"));
@@ -347,10 +342,10 @@ END_TEST
 
 /* ---- help, version, demo, check ---- */
 START_TEST(help_and_version) {
-    const char *cmds[][4] = {{"--help", NULL, NULL},        {"info", "--help", NULL},
-                             {"demo", "--help", NULL},      {"run", "--help", NULL},
+    const char *cmds[][4] = {{"--help", NULL, NULL},         {"info", "--help", NULL},
+                             {"demo", "--help", NULL},       {"run", "--help", NULL},
                              {"run", "cross_entropy", "-h"}, {"run", "softmax", "--help"},
-                             {"check", "--help", NULL},     {"bench", "--help", NULL}};
+                             {"check", "--help", NULL},      {"bench", "--help", NULL}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; ++i) {
         int rc = clce((const char *const *)cmds[i]);
         ck_assert_msg(rc == 0, "%s %s: rc %d", cmds[i][0], cmds[i][1] ? cmds[i][1] : "", rc);

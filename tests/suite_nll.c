@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static double g_max_out_err, g_max_grad_err, g_max_out_abs;
 
 static int same_special(double g, double r) {
@@ -77,7 +76,7 @@ typedef struct nll_run {
     clce_dtype tdtype;
     int reduction;
     int64_t ignore_index;
-    const float *weight; /* NULL or C values */
+    const float *weight;          /* NULL or C values */
     tu_layout lx, lt, lo, lg, ld; /* input, target, loss (none), grad_output (none), grad_input */
 } nll_run;
 
@@ -139,10 +138,9 @@ static clce_status run_nll(const nll_run *r, const float *x, const int64_t *t, c
     ld.ignore_index = r->ignore_index;
     if (!r->use_default_axis)
         ld.class_axis = r->class_axis;
-    clce_status st = clce_nll_loss_forward(dev, &ld, &dxd, mx, &dt, mt, mw ? &dw : NULL, mw,
-                                           &dout, mo, 0, NULL, NULL);
-    ck_assert_msg(st == CLCE_OK, "forward: %s %s", clce_status_name(st),
-                  clce_last_error_detail());
+    clce_status st = clce_nll_loss_forward(dev, &ld, &dxd, mx, &dt, mt, mw ? &dw : NULL, mw, &dout,
+                                           mo, 0, NULL, NULL);
+    ck_assert_msg(st == CLCE_OK, "forward: %s %s", clce_status_name(st), clce_last_error_detail());
     st = clce_device_sync(dev);
     if (st == CLCE_OK) {
         tu_read(mo, eo * 4, bo);
@@ -241,7 +239,7 @@ static void run_golden_file(const char *file) {
                      clce_dtype_name(r.tdtype));
             ck_assert_msg(check_out(what, out, c->output, c->output_numel), "%s", what);
             snprintf(what, sizeof what, "%s/%s (%s) grad_input", file, c->name,
-                         clce_dtype_name(r.tdtype));
+                     clce_dtype_name(r.tdtype));
             ck_assert_msg(check_grad(what, dx, c->grad_input, n), "%s", what);
         }
         free(x);
@@ -256,10 +254,14 @@ static void run_golden_file(const char *file) {
     golden_free(cases, count);
 }
 
-START_TEST(golden_random) { run_golden_file("nll_random.golden"); }
+START_TEST(golden_random) {
+    run_golden_file("nll_random.golden");
+}
 END_TEST
 
-START_TEST(golden_spec) { run_golden_file("ce_spec.golden"); }
+START_TEST(golden_spec) {
+    run_golden_file("ce_spec.golden");
+}
 END_TEST
 
 /* ---- layouts, reductions, weights, ignore_index vs the double reference ---- */
@@ -308,8 +310,8 @@ static void vs_ref(nll_run *r, uint64_t *rng, const char *label) {
 }
 
 START_TEST(layouts_vs_reference) {
-    static const int64_t shapes[][6] = {{1, 5}, {2, 6, 4}, {3, 3, 4, 5}, {4, 2, 3, 4, 3},
-                                        {5, 2, 3, 2, 2, 3}};
+    static const int64_t shapes[][6] = {
+        {1, 5}, {2, 6, 4}, {3, 3, 4, 5}, {4, 2, 3, 4, 3}, {5, 2, 3, 2, 2, 3}};
     uint64_t rng = 99;
     int nshapes = tu_small_mode() ? 3 : 5;
     const float one = 1;
@@ -390,8 +392,8 @@ START_TEST(identity_with_cross_entropy) {
                              CLCE_OK);
             ck_assert_int_eq(clce_device_sync(dev), CLCE_OK);
             ck_assert_int_eq(clce_cross_entropy_forward_sync(dev, &ld, &dx, mx, &dt, mt,
-                                                             hw ? &dw : NULL, hw ? mw : NULL,
-                                                             &dout, m2, NULL),
+                                                             hw ? &dw : NULL, hw ? mw : NULL, &dout,
+                                                             m2, NULL),
                              CLCE_OK);
             size_t k = red == 0 ? rows : 1;
             tu_read(m1, k * 4, a);
@@ -520,8 +522,8 @@ START_TEST(bad_target_writes_nothing) {
             ck_assert_int_eq(clce_device_sync(dev), CLCE_ERROR_TARGET_OUT_OF_RANGE);
             ck_assert_msg(strstr(clce_last_error_detail(), ti == 0 ? "4" : "-1") != NULL, "%s",
                           clce_last_error_detail());
-            ck_assert_int_eq(clce_nll_loss_backward(dev, &ld, &dx, &dt, mt, NULL, NULL, &dout,
-                                                    mg, NULL, md, 0, NULL, NULL),
+            ck_assert_int_eq(clce_nll_loss_backward(dev, &ld, &dx, &dt, mt, NULL, NULL, &dout, mg,
+                                                    NULL, md, 0, NULL, NULL),
                              CLCE_OK);
             ck_assert_int_eq(clce_device_sync(dev), CLCE_ERROR_TARGET_OUT_OF_RANGE);
             float got[12];
@@ -643,8 +645,8 @@ START_TEST(bad_arguments) {
             st = clce_nll_loss_forward(d, &ld, &dx, px, &dt, mt, pdw, pw, &dout, po, nwait, NULL,
                                        NULL);
         else
-            st = clce_nll_loss_backward(d, &ld, &dx, &dt, mt, pdw, pw, &dout, mo, &dgi, pd,
-                                        nwait, NULL, NULL);
+            st = clce_nll_loss_backward(d, &ld, &dx, &dt, mt, pdw, pw, &dout, mo, &dgi, pd, nwait,
+                                        NULL, NULL);
         ck_assert_msg(st == cases[i].want, "%s: got %s, want %s (%s)", n, clce_status_name(st),
                       clce_status_name(cases[i].want), clce_last_error_detail());
         ck_assert_msg(strstr(clce_last_error_detail(), cases[i].detail) != NULL,
@@ -712,8 +714,9 @@ START_TEST(determinism) {
 END_TEST
 
 START_TEST(report) {
-    fprintf(stderr, "nll max errors: loss %.3g of tolerance (max abs %.3g); gradient %.3g of "
-                    "tolerance\n",
+    fprintf(stderr,
+            "nll max errors: loss %.3g of tolerance (max abs %.3g); gradient %.3g of "
+            "tolerance\n",
             g_max_out_err, g_max_out_abs, g_max_grad_err);
     ck_assert(g_max_out_err <= 1.0 && g_max_grad_err <= 1.0);
 }

@@ -26,21 +26,18 @@
 /* ------------------------------------------------------------------------ */
 /* helpers                                                                  */
 
-static void fixture(char *buf, size_t n, const char *name)
-{
+static void fixture(char *buf, size_t n, const char *name) {
     snprintf(buf, n, "%s/%s", NPY_FIXTURE_DIR, name);
 }
 
-static void tmp_path(char *buf, size_t n, const char *name)
-{
+static void tmp_path(char *buf, size_t n, const char *name) {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
     snprintf(buf, n, "%s/clce_npy_%ld_%s", dir, (long)getpid(), name);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
+static unsigned char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     unsigned char *buf;
     long n;
@@ -58,8 +55,7 @@ static unsigned char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void spit(const char *path, const void *data, size_t len)
-{
+static void spit(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     ck_assert_msg(f != NULL, "cannot create %s", path);
     if (len)
@@ -69,8 +65,7 @@ static void spit(const char *path, const void *data, size_t len)
 
 /* Build a .npy file with the given header text (padded NumPy-style). */
 static void write_raw(const char *path, int major, const char *header, const void *data,
-                      size_t dlen)
-{
+                      size_t dlen) {
     unsigned char buf[4096];
     size_t hl = strlen(header), pre = major == 1 ? 10 : 12, total, pad, o = 0;
 
@@ -99,20 +94,17 @@ static void write_raw(const char *path, int major, const char *header, const voi
     spit(path, buf, o);
 }
 
-static void read_ok(const char *name, npy_array *a)
-{
+static void read_ok(const char *name, npy_array *a) {
     char path[1024], err[ERRLEN];
     fixture(path, sizeof path, name);
     err[0] = 'x';
     err[1] = '\0';
-    ck_assert_msg(npy_read(path, a, err, sizeof err) == 0, "%s: unexpected failure: %s", name,
-                  err);
+    ck_assert_msg(npy_read(path, a, err, sizeof err) == 0, "%s: unexpected failure: %s", name, err);
     ck_assert_ptr_nonnull(a->data);
 }
 
 /* offset (in elements) of index idx under a's strides */
-static long long offset_of(const npy_array *a, const long long *idx)
-{
+static long long offset_of(const npy_array *a, const long long *idx) {
     long long off = 0;
     int i;
     for (i = 0; i < a->ndim; i++)
@@ -120,8 +112,7 @@ static long long offset_of(const npy_array *a, const long long *idx)
     return off;
 }
 
-static uint16_t get_u16(const void *p, size_t i)
-{
+static uint16_t get_u16(const void *p, size_t i) {
     uint16_t v;
     memcpy(&v, (const unsigned char *)p + 2 * i, 2);
     return v;
@@ -130,8 +121,7 @@ static uint16_t get_u16(const void *p, size_t i)
 /* ------------------------------------------------------------------------ */
 /* dtype names                                                              */
 
-START_TEST(test_dtype_names)
-{
+START_TEST(test_dtype_names) {
     ck_assert_str_eq(npy_dtype_name(NPY_F32), "float32");
     ck_assert_str_eq(npy_dtype_name(NPY_F64), "float64");
     ck_assert_str_eq(npy_dtype_name(NPY_F16), "float16");
@@ -151,8 +141,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* round trips                                                              */
 
-static void roundtrip(npy_dtype dt, int ndim, const long long *shape, const char *tag)
-{
+static void roundtrip(npy_dtype dt, int ndim, const long long *shape, const char *tag) {
     char path[1024], err[ERRLEN];
     size_t numel = 1, isz = npy_dtype_size(dt), i;
     unsigned char *buf;
@@ -194,8 +183,7 @@ static void roundtrip(npy_dtype dt, int ndim, const long long *shape, const char
     remove(path);
 }
 
-START_TEST(test_roundtrip_each_dtype)
-{
+START_TEST(test_roundtrip_each_dtype) {
     static const long long s3[3] = {2, 3, 4};
     static const long long s1[1] = {5};
     npy_dtype dt = (npy_dtype)_i;
@@ -205,8 +193,7 @@ START_TEST(test_roundtrip_each_dtype)
 }
 END_TEST
 
-START_TEST(test_roundtrip_shapes)
-{
+START_TEST(test_roundtrip_shapes) {
     static const long long z1[1] = {0};
     static const long long z2[2] = {0, 3};
     static const long long z3[3] = {3, 0, 2};
@@ -237,8 +224,7 @@ END_TEST
 
 /* Our writer produces byte-identical files to NumPy 1.24's np.save. */
 static void check_same_as_numpy(const char *fixture_name, npy_dtype dt, int ndim,
-                                const long long *shape, const void *data, const char *tag)
-{
+                                const long long *shape, const void *data, const char *tag) {
     char path[1024], fpath[1024], err[ERRLEN];
     unsigned char *ours, *theirs;
     size_t nours, ntheirs;
@@ -255,8 +241,7 @@ static void check_same_as_numpy(const char *fixture_name, npy_dtype dt, int ndim
     remove(path);
 }
 
-START_TEST(test_write_matches_numpy)
-{
+START_TEST(test_write_matches_numpy) {
     float f[24];
     double d = 3.25;
     unsigned char b[5] = {1, 0, 1, 1, 0};
@@ -276,8 +261,7 @@ START_TEST(test_write_matches_numpy)
 }
 END_TEST
 
-START_TEST(test_write_errors)
-{
+START_TEST(test_write_errors) {
     char path[1024], err[ERRLEN];
     long long s9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     long long neg[2] = {2, -3};
@@ -305,8 +289,7 @@ START_TEST(test_write_errors)
     /* none of the failures above may have created the file */
     f = fopen(path, "rb");
     ck_assert_ptr_null(f);
-    ck_assert_int_eq(npy_write("/nonexistent-dir/x/y.npy", NPY_F32, 1, s2, v, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(npy_write("/nonexistent-dir/x/y.npy", NPY_F32, 1, s2, v, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x/y.npy: cannot open"));
     /* err may be NULL */
     ck_assert_int_eq(npy_write(path, NPY_F32, 9, s9, v, NULL, 0), -1);
@@ -316,8 +299,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* reading NumPy-made files                                                 */
 
-START_TEST(test_read_c_order)
-{
+START_TEST(test_read_c_order) {
     npy_array a;
     long long idx[3];
     const float *f;
@@ -342,8 +324,7 @@ START_TEST(test_read_c_order)
 }
 END_TEST
 
-START_TEST(test_read_fortran_order)
-{
+START_TEST(test_read_fortran_order) {
     npy_array a;
     long long idx[3];
     const float *f;
@@ -383,8 +364,7 @@ START_TEST(test_read_fortran_order)
 }
 END_TEST
 
-START_TEST(test_read_versions)
-{
+START_TEST(test_read_versions) {
     npy_array a;
     const int32_t *i32;
     const double *f64;
@@ -414,8 +394,7 @@ END_TEST
 
 static const uint16_t f16_bits[4] = {0x0000, 0x3800, 0xC000, 0x7BFF}; /* 0, .5, -2, 65504 */
 
-START_TEST(test_read_big_endian)
-{
+START_TEST(test_read_big_endian) {
     npy_array a;
     int i;
 
@@ -457,8 +436,7 @@ START_TEST(test_read_big_endian)
 }
 END_TEST
 
-START_TEST(test_read_scalars)
-{
+START_TEST(test_read_scalars) {
     npy_array a;
 
     read_ok("scalar_f64.npy", &a);
@@ -477,8 +455,7 @@ START_TEST(test_read_scalars)
 }
 END_TEST
 
-START_TEST(test_read_dtypes)
-{
+START_TEST(test_read_dtypes) {
     npy_array a;
     int i;
     static const unsigned char bools[5] = {1, 0, 1, 1, 0};
@@ -536,8 +513,7 @@ START_TEST(test_read_dtypes)
 }
 END_TEST
 
-START_TEST(test_read_zero_size)
-{
+START_TEST(test_read_zero_size) {
     npy_array a;
 
     read_ok("zero_03.npy", &a);
@@ -557,8 +533,7 @@ START_TEST(test_read_zero_size)
 END_TEST
 
 /* Header variants that NumPy accepts and so must we. */
-START_TEST(test_read_header_variants)
-{
+START_TEST(test_read_header_variants) {
     static const struct {
         const char *header;
         npy_dtype dt;
@@ -568,8 +543,8 @@ START_TEST(test_read_header_variants)
         size_t numel;
     } cases[] = {
         {"{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4'}", NPY_F32, 2, 2, 0, 6},
-        {"{ \"descr\" : \"<f4\" ,\n\t'fortran_order':True,'shape':( 2 ,3 , ) , }", NPY_F32, 2, 2,
-         1, 6},
+        {"{ \"descr\" : \"<f4\" ,\n\t'fortran_order':True,'shape':( 2 ,3 , ) , }", NPY_F32, 2, 2, 1,
+         6},
         {"{'descr': '=f4', 'fortran_order': False, 'shape': (6,)}", NPY_F32, 1, 6, 0, 6},
         {"{'descr': 'f4', 'fortran_order': False, 'shape': (6L,)}", NPY_F32, 1, 6, 0, 6},
         {"{'descr': '<i2', 'fortran_order': False, 'shape': (3L, 4L)}", NPY_I16, 2, 3, 0, 12},
@@ -665,8 +640,7 @@ static const struct {
 };
 #define N_BAD ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 
-static void check_failure(const char *path, int rc, const npy_array *a, const char *err)
-{
+static void check_failure(const char *path, int rc, const npy_array *a, const char *err) {
     size_t plen = strlen(path);
     ck_assert_msg(rc == -1, "%s: expected failure, got %d", path, rc);
     ck_assert_msg(strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ',
@@ -678,8 +652,7 @@ static void check_failure(const char *path, int rc, const npy_array *a, const ch
     ck_assert_uint_eq(a->numel, 0);
 }
 
-START_TEST(test_bad_file)
-{
+START_TEST(test_bad_file) {
     char path[1024], err[ERRLEN];
     npy_array a;
     int rc;
@@ -696,8 +669,7 @@ START_TEST(test_bad_file)
 END_TEST
 
 /* Every file in bad/ fails, and every one is covered by the table above. */
-START_TEST(test_bad_dir_complete)
-{
+START_TEST(test_bad_dir_complete) {
     char dir[1024], path[2048], err[ERRLEN];
     DIR *dp;
     struct dirent *de;
@@ -724,8 +696,7 @@ START_TEST(test_bad_dir_complete)
 }
 END_TEST
 
-START_TEST(test_read_errors_misc)
-{
+START_TEST(test_read_errors_misc) {
     char err[ERRLEN], small[16];
     npy_array a;
     char path[1024];
@@ -755,16 +726,14 @@ END_TEST
 
 static uint64_t lcg_state;
 
-static uint32_t lcg(void)
-{
+static uint32_t lcg(void) {
     lcg_state = lcg_state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (uint32_t)(lcg_state >> 33);
 }
 
-START_TEST(test_fuzz_mutations)
-{
+START_TEST(test_fuzz_mutations) {
     static const char *bases[] = {"c_f32_234.npy", "f_f32_234.npy", "v2_i32_23.npy",
-                                  "v3_f64_32.npy", "be_f32_5.npy", "scalar_f64.npy",
+                                  "v3_f64_32.npy", "be_f32_5.npy",  "scalar_f64.npy",
                                   "zero_03.npy"};
     static const char interesting[] = "(),-0123456789'\"{}: \n\tLTF[]<>|=?xfiub";
     enum { NBASE = sizeof bases / sizeof bases[0], ITER = 2000 };
@@ -861,8 +830,7 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
-static Suite *npy_suite(void)
-{
+static Suite *npy_suite(void) {
     Suite *s = suite_create("npy");
     TCase *tc;
 
@@ -898,8 +866,7 @@ static Suite *npy_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(npy_suite());
     int failed;
 

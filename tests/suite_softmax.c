@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ---- tolerance with running maxima (printed at the end) ---- */
 static double g_max_out_err, g_max_grad_err; /* worst |got - ref| / allowed */
 static double g_max_out_abs, g_max_grad_rel;
@@ -70,8 +69,8 @@ static int check_grad(const char *what, const float *got, const double *ref, siz
         if (ref[i] != 0 && e / fabs(ref[i]) > g_max_grad_rel)
             g_max_grad_rel = e / fabs(ref[i]);
         if (e > tol && bad++ < 5)
-            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g (tol %.3g)\n", what, i, got[i],
-                    ref[i], tol);
+            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g (tol %.3g)\n", what, i, got[i], ref[i],
+                    tol);
     }
     return bad == 0;
 }
@@ -107,10 +106,9 @@ static void run_ops(const run_spec *s, const float *x, const float *y_in, const 
     tu_scatter(&dg, g, bg, 4);
     cl_mem mx = tu_buffer(ex * 4, bx), my = tu_buffer(ey * 4, NULL), mg = tu_buffer(eg * 4, bg),
            md = tu_buffer(ed * 4, NULL);
-    clce_status st = (s->log ? clce_log_softmax_forward : clce_softmax_forward)(
-        dev, s->dim, &dx_, mx, &dy, my, 0, NULL, NULL);
-    ck_assert_msg(st == CLCE_OK, "forward: %s %s", clce_status_name(st),
-                  clce_last_error_detail());
+    clce_status st = (s->log ? clce_log_softmax_forward
+                             : clce_softmax_forward)(dev, s->dim, &dx_, mx, &dy, my, 0, NULL, NULL);
+    ck_assert_msg(st == CLCE_OK, "forward: %s %s", clce_status_name(st), clce_last_error_detail());
     ck_assert_int_eq(clce_device_sync(dev), CLCE_OK);
     tu_read(my, ey * 4, by);
     tu_gather(&dy, by, y, 4);
@@ -118,10 +116,9 @@ static void run_ops(const run_spec *s, const float *x, const float *y_in, const 
         tu_scatter(&dy, y_in, by, 4);
         tu_write(my, ey * 4, by);
     }
-    st = (s->log ? clce_log_softmax_backward : clce_softmax_backward)(dev, s->dim, &dy, my, &dg,
-                                                                     mg, &dd, md, 0, NULL, NULL);
-    ck_assert_msg(st == CLCE_OK, "backward: %s %s", clce_status_name(st),
-                  clce_last_error_detail());
+    st = (s->log ? clce_log_softmax_backward : clce_softmax_backward)(dev, s->dim, &dy, my, &dg, mg,
+                                                                      &dd, md, 0, NULL, NULL);
+    ck_assert_msg(st == CLCE_OK, "backward: %s %s", clce_status_name(st), clce_last_error_detail());
     ck_assert_int_eq(clce_device_sync(dev), CLCE_OK);
     tu_read(md, ed * 4, bd);
     tu_gather(&dd, bd, dx, 4);
@@ -192,10 +189,14 @@ static void run_golden_file(const char *file, int only_softmax_ops) {
     golden_free(cases, count);
 }
 
-START_TEST(golden_random) { run_golden_file("softmax_random.golden", 1); }
+START_TEST(golden_random) {
+    run_golden_file("softmax_random.golden", 1);
+}
 END_TEST
 
-START_TEST(golden_spec) { run_golden_file("ce_spec.golden", 1); }
+START_TEST(golden_spec) {
+    run_golden_file("ce_spec.golden", 1);
+}
 END_TEST
 
 /* ---- every layout and every dim against the double reference ---- */
@@ -247,9 +248,12 @@ static void check_vs_ref(int log, int ndim, const int64_t *sizes, int dim, tu_la
 }
 
 START_TEST(layouts_and_dims) {
-    static const int64_t shapes[][6] = {
-        /* ndim, sizes... */
-        {1, 7}, {2, 4, 6}, {3, 3, 5, 4}, {4, 2, 3, 4, 5}, {5, 2, 3, 1, 4, 3}};
+    static const int64_t shapes[][6] = {/* ndim, sizes... */
+                                        {1, 7},
+                                        {2, 4, 6},
+                                        {3, 3, 5, 4},
+                                        {4, 2, 3, 4, 5},
+                                        {5, 2, 3, 1, 4, 3}};
     uint64_t rng = 12345;
     int nshapes = tu_small_mode() ? 3 : 5;
     int runs = 0;
@@ -327,7 +331,7 @@ START_TEST(special_values) {
         /* large magnitudes: the max shift prevents overflow; (x - m) - lse order */
         float x[3] = {3e38f, 3e38f, 0};
         double sm[3] = {0.5, 0.5, 0}, lsm[3] = {-0.69314718055994529, -0.69314718055994529,
-                                                 -3.0000000054977558e+38 - 0.69314718055994529};
+                                                -3.0000000054977558e+38 - 0.69314718055994529};
         one_row(0, x, 3, sm);
         one_row(1, x, 3, lsm);
         float z[3] = {1e7f + 1, 1e7f, 1e7f - 1};
@@ -374,12 +378,12 @@ START_TEST(empty) {
                 float sentinel = 42.0f, got = 0;
                 cl_mem a = tu_buffer(4, &sentinel), b = tu_buffer(4, &sentinel);
                 cl_event ev = (cl_event)1;
-                clce_status st = (log ? clce_log_softmax_forward : clce_softmax_forward)(
-                    dev, dim, &d, a, &d, b, 0, NULL, &ev);
+                clce_status st = (log ? clce_log_softmax_forward
+                                      : clce_softmax_forward)(dev, dim, &d, a, &d, b, 0, NULL, &ev);
                 ck_assert_int_eq(st, CLCE_OK);
                 ck_assert_ptr_null(ev);
-                st = (log ? clce_log_softmax_backward : clce_softmax_backward)(
-                    dev, dim, &d, a, &d, a, &d, b, 0, NULL, NULL);
+                st = (log ? clce_log_softmax_backward
+                          : clce_softmax_backward)(dev, dim, &d, a, &d, a, &d, b, 0, NULL, NULL);
                 ck_assert_int_eq(st, CLCE_OK);
                 ck_assert_int_eq(clce_device_sync(dev), CLCE_OK);
                 tu_read(b, 4, &got);
@@ -404,8 +408,9 @@ START_TEST(bad_arguments) {
     const int64_t sz[2] = {2, 3}, other[2] = {3, 2};
     const float sentinel[8] = {42, 42, 42, 42, 42, 42, 42, 42};
     const bad_case cases[] = {
-        {"dim 2", 0, 2, CLCE_ERROR_INVALID_ARGUMENT, "dim: Dimension out of range (expected to "
-                                                     "be in range of [-2, 1], but got 2)"},
+        {"dim 2", 0, 2, CLCE_ERROR_INVALID_ARGUMENT,
+         "dim: Dimension out of range (expected to "
+         "be in range of [-2, 1], but got 2)"},
         {"dim -3", 0, -3, CLCE_ERROR_INVALID_ARGUMENT, "but got -3"},
         {"bwd dim 5", 1, 5, CLCE_ERROR_INVALID_ARGUMENT, "dim: Dimension out of range"},
         {"input dtype", 0, 1, CLCE_ERROR_INVALID_DTYPE, "input: dtype is int64"},
@@ -424,8 +429,7 @@ START_TEST(bad_arguments) {
         {"grad_input stride 0", 1, 1, CLCE_ERROR_INVALID_LAYOUT, "grad_input: strides[0] is 0"},
         {"grad_input too small", 1, 1, CLCE_ERROR_INVALID_LAYOUT, "grad_input: offset"},
         {"grad_output dtype", 1, 1, CLCE_ERROR_INVALID_DTYPE, "grad_output: dtype is int32"},
-        {"output (bwd) NULL desc", 1, 1, CLCE_ERROR_INVALID_ARGUMENT,
-         "output: descriptor is NULL"},
+        {"output (bwd) NULL desc", 1, 1, CLCE_ERROR_INVALID_ARGUMENT, "output: descriptor is NULL"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         const bad_case *c = &cases[i];
@@ -473,16 +477,15 @@ START_TEST(bad_arguments) {
         clce_status st;
         for (int log = 0; log < 2; ++log) {
             if (!c->backward)
-                st = (log ? clce_log_softmax_forward : clce_softmax_forward)(
-                    d, c->dim, pin, ma, pout, mb, nwait, NULL, NULL);
+                st = (log ? clce_log_softmax_forward
+                          : clce_softmax_forward)(d, c->dim, pin, ma, pout, mb, nwait, NULL, NULL);
             else
                 st = (log ? clce_log_softmax_backward : clce_softmax_backward)(
                     d, c->dim, pin, ma, &dg, mg, &dgi, mgi, nwait, NULL, NULL);
             ck_assert_msg(st == c->want, "%s: got %s, want %s (%s)", n, clce_status_name(st),
                           clce_status_name(c->want), clce_last_error_detail());
             ck_assert_msg(strstr(clce_last_error_detail(), c->detail) != NULL,
-                          "%s: detail \"%s\" lacks \"%s\"", n, clce_last_error_detail(),
-                          c->detail);
+                          "%s: detail \"%s\" lacks \"%s\"", n, clce_last_error_detail(), c->detail);
         }
         /* rejected before anything was enqueued: outputs unchanged */
         float got[8];

@@ -25,9 +25,9 @@ static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clc
         cl_long t_off = g->offset[1], classes = g->classes;
         cl_long8 size = clce__geom_sizes(g), strides = clce__geom_strides(g, 1);
         cl_int seq = clce__next_seq(dev), op = CLCE__OP_CROSS_ENTROPY_FORWARD;
-        clce__arg ar[] = {CLCE_ARG(target), CLCE_ARG(t_off),   CLCE_ARG(classes),
-                          CLCE_ARG(size),   CLCE_ARG(strides), CLCE_ARG(seq),
-                          CLCE_ARG(op),     CLCE_ARG(dev->error_record)};
+        clce__arg ar[] = {
+            CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(classes), CLCE_ARG(size),
+            CLCE_ARG(strides), CLCE_ARG(seq),   CLCE_ARG(op),      CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "record_bad_target", ar, sizeof ar / sizeof ar[0]);
         if (st == CLCE_OK)
             st = clce__chain_launch(chain, k, "record_bad_target", 1, 1);
@@ -59,9 +59,8 @@ static ce_fwd_variant ce_fwd_pick(const clce__tuning *tu, const clce__loss_args 
 
 /* Enqueues the whole op on a fast path, or sets *handled = 0 and enqueues nothing. */
 static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__loss_args *a,
-                               const clce__rowgeom *g, cl_mem input, cl_mem target,
-                               cl_mem weight, cl_mem loss, int64_t loss_off, cl_mem stats,
-                               int *handled) {
+                               const clce__rowgeom *g, cl_mem input, cl_mem target, cl_mem weight,
+                               cl_mem loss, int64_t loss_off, cl_mem stats, int *handled) {
     const clce__tuning *tu = &dev->tuning;
     const ce_fwd_variant v = ce_fwd_pick(tu, a, g, stats != NULL);
     *handled = v != CE_FWD_GENERIC;
@@ -95,8 +94,8 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
 
     clce_status st = CLCE_OK;
     if (!reduced) /* nothing but the row kernel writes: the check must come first */
-        st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target,
-                                        a->ignore_index, CLCE__OP_CROSS_ENTROPY_FORWARD);
+        st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target, a->ignore_index,
+                                        CLCE__OP_CROSS_ENTROPY_FORWARD);
     char defines[220];
     int used = snprintf(
         defines, sizeof defines,
@@ -117,13 +116,12 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
     if (st == CLCE_OK && nseg > 1)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines, "ce_fwd_merge", &km);
     if (st == CLCE_OK && reduced)
-        st = clce__chain_scratch(chain, 3 * (size_t)slots * acc, "per-item loss parts",
-                                  &row_vals);
+        st = clce__chain_scratch(chain, 3 * (size_t)slots * acc, "per-item loss parts", &row_vals);
     if (st == CLCE_OK && reduced)
         st = clce__chain_scratch(chain, acc, "mean denominator", &den);
     if (st == CLCE_OK && nseg > 1)
-        st = clce__chain_scratch(chain, 4 * (size_t)(g->rows * nseg) * acc,
-                                  "row-split partials", &parts);
+        st = clce__chain_scratch(chain, 4 * (size_t)(g->rows * nseg) * acc, "row-split partials",
+                                 &parts);
     if (st == CLCE_OK) {
         cl_mem none_out = reduced ? dev->error_record : loss;
         cl_mem vals = reduced ? row_vals : dev->error_record;
@@ -138,48 +136,72 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         cl_long8 size = clce__geom_sizes(g), sx = clce__geom_strides(g, 0),
                  stt = clce__geom_strides(g, 1), so = clce__geom_strides(g, 2);
         if (v == CE_FWD_VROWS) {
-            clce__arg args[] = {
-                CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(target),   CLCE_ARG(t_off),
-                CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out), CLCE_ARG(o_off),
-                CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),    CLCE_ARG(rows),
-                CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),      CLCE_ARG(sl),
-                CLCE_ARG(ns),    CLCE_ARG(pm),    CLCE_ARG(size),     CLCE_ARG(sx),
-                CLCE_ARG(stt),   CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
+            clce__arg args[] = {CLCE_ARG(input),
+                                CLCE_ARG(x_off),
+                                CLCE_ARG(target),
+                                CLCE_ARG(t_off),
+                                CLCE_ARG(w),
+                                CLCE_ARG(has_w),
+                                CLCE_ARG(none_out),
+                                CLCE_ARG(o_off),
+                                CLCE_ARG(vals),
+                                CLCE_ARG(s),
+                                CLCE_ARG(has_s),
+                                CLCE_ARG(rows),
+                                CLCE_ARG(C),
+                                CLCE_ARG(ii),
+                                CLCE_ARG(eps),
+                                CLCE_ARG(sl),
+                                CLCE_ARG(ns),
+                                CLCE_ARG(pm),
+                                CLCE_ARG(size),
+                                CLCE_ARG(sx),
+                                CLCE_ARG(stt),
+                                CLCE_ARG(so),
+                                CLCE_ARG(dev->error_record)};
             st = clce__set_args(k, "ce_fwd_vrows", args, sizeof args / sizeof args[0]);
             if (st == CLCE_OK)
                 st = clce__chain_launch(chain, k, "ce_fwd_vrows", global, wg);
             if (st == CLCE_OK && km) {
-                clce__arg margs[] = {
-                    CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(target),   CLCE_ARG(t_off),
-                    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out), CLCE_ARG(o_off),
-                    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),    CLCE_ARG(rows),
-                    CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),      CLCE_ARG(ns),
-                    CLCE_ARG(pm),    CLCE_ARG(size),  CLCE_ARG(sx),       CLCE_ARG(stt),
-                    CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
+                clce__arg margs[] = {CLCE_ARG(input),    CLCE_ARG(x_off),
+                                     CLCE_ARG(target),   CLCE_ARG(t_off),
+                                     CLCE_ARG(w),        CLCE_ARG(has_w),
+                                     CLCE_ARG(none_out), CLCE_ARG(o_off),
+                                     CLCE_ARG(vals),     CLCE_ARG(s),
+                                     CLCE_ARG(has_s),    CLCE_ARG(rows),
+                                     CLCE_ARG(C),        CLCE_ARG(ii),
+                                     CLCE_ARG(eps),      CLCE_ARG(ns),
+                                     CLCE_ARG(pm),       CLCE_ARG(size),
+                                     CLCE_ARG(sx),       CLCE_ARG(stt),
+                                     CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
                 st = clce__set_args(km, "ce_fwd_merge", margs, sizeof margs / sizeof margs[0]);
                 if (st == CLCE_OK)
                     st = clce__chain_launch(chain, km, "ce_fwd_merge",
                                             clce__round_up((size_t)g->rows, wg), wg);
             }
         } else if (v == CE_FWD_WGROW) {
-            clce__arg args[] = {
-                CLCE_ARG(input),    CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
-                CLCE_ARG(t_off),    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out),
-                CLCE_ARG(o_off),    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),
-                CLCE_ARG(rows),     CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
-                CLCE_ARG(size),     CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(so),
-                CLCE_ARG(dev->error_record)};
+            clce__arg args[] = {CLCE_ARG(input),  CLCE_ARG(x_off),    CLCE_ARG(cs),
+                                CLCE_ARG(target), CLCE_ARG(t_off),    CLCE_ARG(w),
+                                CLCE_ARG(has_w),  CLCE_ARG(none_out), CLCE_ARG(o_off),
+                                CLCE_ARG(vals),   CLCE_ARG(s),        CLCE_ARG(has_s),
+                                CLCE_ARG(rows),   CLCE_ARG(C),        CLCE_ARG(ii),
+                                CLCE_ARG(eps),    CLCE_ARG(size),     CLCE_ARG(sx),
+                                CLCE_ARG(stt),    CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
             st = clce__set_args(k, "ce_fwd_wgrow", args, sizeof args / sizeof args[0]);
             if (st == CLCE_OK)
                 st = clce__chain_launch(chain, k, "ce_fwd_wgrow", global, wg);
         } else {
-            clce__arg args[] = {
-                CLCE_ARG(input),    CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
-                CLCE_ARG(t_off),    CLCE_ARG(w),     CLCE_ARG(has_w), CLCE_ARG(none_out),
-                CLCE_ARG(o_off),    CLCE_ARG(vals),  CLCE_ARG(s),     CLCE_ARG(has_s),
-                CLCE_ARG(rows),     CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
-                CLCE_ARG(size),     CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(so),
-                CLCE_ARG(gp),       CLCE_ARG(dev->error_record)};
+            clce__arg args[] = {CLCE_ARG(input), CLCE_ARG(x_off),
+                                CLCE_ARG(cs),    CLCE_ARG(target),
+                                CLCE_ARG(t_off), CLCE_ARG(w),
+                                CLCE_ARG(has_w), CLCE_ARG(none_out),
+                                CLCE_ARG(o_off), CLCE_ARG(vals),
+                                CLCE_ARG(s),     CLCE_ARG(has_s),
+                                CLCE_ARG(rows),  CLCE_ARG(C),
+                                CLCE_ARG(ii),    CLCE_ARG(eps),
+                                CLCE_ARG(size),  CLCE_ARG(sx),
+                                CLCE_ARG(stt),   CLCE_ARG(so),
+                                CLCE_ARG(gp),    CLCE_ARG(dev->error_record)};
             st = clce__set_args(k, "ce_fwd_lanes", args, sizeof args / sizeof args[0]);
             if (st == CLCE_OK)
                 st = clce__chain_launch(chain, k, "ce_fwd_lanes", global, wg);
@@ -202,9 +224,9 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
                                        const clce_tensor_desc *input_desc, cl_mem input,
                                        const clce_tensor_desc *target_desc, cl_mem target,
                                        const clce_tensor_desc *weight_desc, cl_mem weight,
-                                       const clce_tensor_desc *loss_desc, cl_mem loss,
-                                       cl_mem stats, cl_uint num_wait_events,
-                                       const cl_event *wait_events, cl_event *event) {
+                                       const clce_tensor_desc *loss_desc, cl_mem loss, cl_mem stats,
+                                       cl_uint num_wait_events, const cl_event *wait_events,
+                                       cl_event *event) {
     clce__clear_detail();
     if (event)
         *event = NULL;
@@ -265,8 +287,8 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "ce_fwd.cl", defines, "ce_fwd_rows", &k);
     if (st == CLCE_OK && reduced)
-        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
-                           &row_vals);
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev),
+                                 "per-row loss parts", &row_vals);
     if (st == CLCE_OK && reduced)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
@@ -280,13 +302,13 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
         cl_float eps = a.eps;
         cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
                  stt = clce__geom_strides(&g, 1), so = clce__geom_strides(&g, 2);
-        clce__arg args[] = {CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(cs),
-                            CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(w),
+        clce__arg args[] = {CLCE_ARG(input),  CLCE_ARG(x_off),    CLCE_ARG(cs),
+                            CLCE_ARG(target), CLCE_ARG(t_off),    CLCE_ARG(w),
                             CLCE_ARG(has_w),  CLCE_ARG(none_out), CLCE_ARG(o_off),
-                            CLCE_ARG(vals),   CLCE_ARG(s),     CLCE_ARG(has_s),
-                            CLCE_ARG(rows),   CLCE_ARG(C),     CLCE_ARG(ii),
-                            CLCE_ARG(eps),    CLCE_ARG(size),  CLCE_ARG(sx),
-                            CLCE_ARG(stt),    CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
+                            CLCE_ARG(vals),   CLCE_ARG(s),        CLCE_ARG(has_s),
+                            CLCE_ARG(rows),   CLCE_ARG(C),        CLCE_ARG(ii),
+                            CLCE_ARG(eps),    CLCE_ARG(size),     CLCE_ARG(sx),
+                            CLCE_ARG(stt),    CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fwd_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)

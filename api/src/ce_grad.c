@@ -43,10 +43,10 @@ static clce_status finish(clce__chain *chain, clce_status st, cl_event *event) {
 
 clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                                   const clce_tensor_desc *input_desc, cl_mem input,
-                                  const clce_tensor_desc *target_desc, cl_mem target,
-                                  cl_mem weight, const clce_tensor_desc *loss_desc, cl_mem loss,
-                                  cl_mem stats, cl_uint num_wait_events,
-                                  const cl_event *wait_events, cl_event *event) {
+                                  const clce_tensor_desc *target_desc, cl_mem target, cl_mem weight,
+                                  const clce_tensor_desc *loss_desc, cl_mem loss, cl_mem stats,
+                                  cl_uint num_wait_events, const cl_event *wait_events,
+                                  cl_event *event) {
     const int reduced = a->reduction != CLCE_REDUCTION_NONE;
     const clce_tensor_desc *roles[CLCE__ROLES] = {input_desc, target_desc,
                                                   reduced ? NULL : loss_desc, NULL};
@@ -60,12 +60,14 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, den = NULL;
     char defines[160];
-    snprintf(defines, sizeof defines, "-DTARGET_T=float -DPROB=1 -DROW_DIMS=%d -DSMOOTH=%d "
-             "-DOUT_NONE=%d", g.nd, a->eps > 0.0f, !reduced);
+    snprintf(defines, sizeof defines,
+             "-DTARGET_T=float -DPROB=1 -DROW_DIMS=%d -DSMOOTH=%d "
+             "-DOUT_NONE=%d",
+             g.nd, a->eps > 0.0f, !reduced);
     st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_fwd_prob", &k);
     if (st == CLCE_OK && reduced)
         st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row losses",
-                           &row_vals);
+                                 &row_vals);
     if (st == CLCE_OK && reduced)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
@@ -79,22 +81,23 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
         cl_float eps = a->eps;
         cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
                  sy = clce__geom_strides(&g, 1), so = clce__geom_strides(&g, 2);
-        clce__arg args[] = {CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
-                            CLCE_ARG(y_off), CLCE_ARG(ycs),   CLCE_ARG(w),     CLCE_ARG(has_w),
-                            CLCE_ARG(none_out), CLCE_ARG(o_off), CLCE_ARG(vals), CLCE_ARG(s),
-                            CLCE_ARG(has_s), CLCE_ARG(rows),  CLCE_ARG(C),     CLCE_ARG(eps),
-                            CLCE_ARG(size),  CLCE_ARG(sx),    CLCE_ARG(sy),    CLCE_ARG(so),
-                            CLCE_ARG(dev->error_record)};
+        clce__arg args[] = {CLCE_ARG(input),  CLCE_ARG(x_off), CLCE_ARG(cs),
+                            CLCE_ARG(target), CLCE_ARG(y_off), CLCE_ARG(ycs),
+                            CLCE_ARG(w),      CLCE_ARG(has_w), CLCE_ARG(none_out),
+                            CLCE_ARG(o_off),  CLCE_ARG(vals),  CLCE_ARG(s),
+                            CLCE_ARG(has_s),  CLCE_ARG(rows),  CLCE_ARG(C),
+                            CLCE_ARG(eps),    CLCE_ARG(size),  CLCE_ARG(sx),
+                            CLCE_ARG(sy),     CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fwd_prob", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "ce_fwd_prob",
-                                    clce__round_up((size_t)g.rows, wg), wg);
+            st = clce__chain_launch(&chain, k, "ce_fwd_prob", clce__round_up((size_t)g.rows, wg),
+                                    wg);
     }
     if (st == CLCE_OK && reduced)
         st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows,
-                                  a->reduction == CLCE_REDUCTION_SUM ? 1 : 3, 0, a->eps,
-                                  g.classes, g.rows, loss, loss_desc->offset, den);
+                                  a->reduction == CLCE_REDUCTION_SUM ? 1 : 3, 0, a->eps, g.classes,
+                                  g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
     return finish(&chain, st, event);
@@ -110,8 +113,8 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
     snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", a->target_type, g->nd);
     clce_status st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_den_rows", &k);
     if (st == CLCE_OK)
-        st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev), "denominator parts",
-                           &vals);
+        st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev),
+                                 "denominator parts", &vals);
     if (st == CLCE_OK)
         st = clce__chain_scratch(chain, sizeof(cl_float), "denominator scratch", &dummy);
     if (st == CLCE_OK) {
@@ -119,19 +122,27 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
         cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
         cl_int has_w = a->has_weight;
         cl_long8 size = clce__geom_sizes(g), st_ = clce__geom_strides(g, 1);
-        clce__arg args[] = {CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(w),    CLCE_ARG(has_w),
-                            CLCE_ARG(vals),   CLCE_ARG(rows),  CLCE_ARG(C),    CLCE_ARG(ii),
-                            CLCE_ARG(size),   CLCE_ARG(st_),   CLCE_ARG(dev->error_record)};
+        clce__arg args[] = {CLCE_ARG(target),
+                            CLCE_ARG(t_off),
+                            CLCE_ARG(w),
+                            CLCE_ARG(has_w),
+                            CLCE_ARG(vals),
+                            CLCE_ARG(rows),
+                            CLCE_ARG(C),
+                            CLCE_ARG(ii),
+                            CLCE_ARG(size),
+                            CLCE_ARG(st_),
+                            CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_den_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(chain, k, "ce_den_rows",
-                                    clce__round_up((size_t)g->rows, wg), wg);
+            st = clce__chain_launch(chain, k, "ce_den_rows", clce__round_up((size_t)g->rows, wg),
+                                    wg);
     }
     /* mode 2 leaves the summed weights in den_out; the float result goes to a scratch */
     if (st == CLCE_OK)
-        st = clce__enqueue_reduce(dev, chain, vals, g->rows, 2, 0, 0.0f, g->classes, g->rows,
-                                  dummy, 0, den_out);
+        st = clce__enqueue_reduce(dev, chain, vals, g->rows, 2, 0, 0.0f, g->classes, g->rows, dummy,
+                                  0, den_out);
     if (k)
         clReleaseKernel(k);
     return st;
@@ -159,10 +170,9 @@ static clce_status check_grad_input(const clce_tensor_desc *input_desc, cl_mem i
     for (int k = 0; same && k < gi->ndim; ++k)
         same = gi->sizes[k] == input_desc->sizes[k];
     if (!same)
-        return clce__fail(CLCE_ERROR_INVALID_SHAPE,
-                          "grad_input: shape %s, expected the input's shape %s",
-                          clce__shape_str(gi, s1, sizeof s1),
-                          clce__shape_str(input_desc, s2, sizeof s2));
+        return clce__fail(
+            CLCE_ERROR_INVALID_SHAPE, "grad_input: shape %s, expected the input's shape %s",
+            clce__shape_str(gi, s1, sizeof s1), clce__shape_str(input_desc, s2, sizeof s2));
     if (grad_input == input && !same_desc(gi, input_desc))
         return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
                           "grad_input: is the input buffer but its descriptor differs from the "
@@ -171,18 +181,17 @@ static clce_status check_grad_input(const clce_tensor_desc *input_desc, cl_mem i
 }
 
 clce_status clce_cross_entropy_backward(
-    clce_device *dev, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
-    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
-    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *grad_output_desc,
-    cl_mem grad_output, cl_mem stats, const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
-    cl_uint num_wait_events, const cl_event *wait_events, cl_event *event) {
+    clce_device *dev, const clce_loss_desc *desc, const clce_tensor_desc *input_desc, cl_mem input,
+    const clce_tensor_desc *target_desc, cl_mem target, const clce_tensor_desc *weight_desc,
+    cl_mem weight, const clce_tensor_desc *grad_output_desc, cl_mem grad_output, cl_mem stats,
+    const clce_tensor_desc *grad_input_desc, cl_mem grad_input, cl_uint num_wait_events,
+    const cl_event *wait_events, cl_event *event) {
     clce__clear_detail();
     if (event)
         *event = NULL;
     clce__loss_args a;
-    clce_status st =
-        clce__check_loss_inputs("cross_entropy_backward", dev, desc, input_desc, input,
-                                target_desc, target, weight_desc, weight, 1, 1, &a);
+    clce_status st = clce__check_loss_inputs("cross_entropy_backward", dev, desc, input_desc, input,
+                                             target_desc, target, weight_desc, weight, 1, 1, &a);
     if (st != CLCE_OK)
         return st;
     st = clce__check_loss_tensor("grad_output", input_desc, a.class_axis, a.reduction,
@@ -207,15 +216,14 @@ clce_status clce_cross_entropy_backward(
 
     clce__chain chain;
     clce__chain_init(&chain, dev, num_wait_events, wait_events);
-    const int mean =
-        a.reduction != CLCE_REDUCTION_MEAN ? 0 : a.prob_target ? 2 : 1;
+    const int mean = a.reduction != CLCE_REDUCTION_MEAN ? 0 : a.prob_target ? 2 : 1;
     cl_kernel k = NULL;
     cl_mem den = NULL;
     if (g.rows == 0)
         return finish(&chain, CLCE_OK, event);
     if (!a.prob_target)
-        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
-                                        a.ignore_index, CLCE__OP_CROSS_ENTROPY_BACKWARD);
+        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target, a.ignore_index,
+                                        CLCE__OP_CROSS_ENTROPY_BACKWARD);
     if (st == CLCE_OK && mean == 1)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && mean == 1)
@@ -240,13 +248,13 @@ clce_status clce_cross_entropy_backward(
                  stt = clce__geom_strides(&g, 1), sgo = clce__geom_strides(&g, 2),
                  sgi = clce__geom_strides(&g, 3);
         clce__arg args[] = {
-            CLCE_ARG(input), CLCE_ARG(x_off),  CLCE_ARG(cs),      CLCE_ARG(target),
-            CLCE_ARG(t_off), CLCE_ARG(tcs),    CLCE_ARG(w),       CLCE_ARG(has_w),
+            CLCE_ARG(input),       CLCE_ARG(x_off),  CLCE_ARG(cs),     CLCE_ARG(target),
+            CLCE_ARG(t_off),       CLCE_ARG(tcs),    CLCE_ARG(w),      CLCE_ARG(has_w),
             CLCE_ARG(grad_output), CLCE_ARG(go_off), CLCE_ARG(has_go), CLCE_ARG(grad_input),
-            CLCE_ARG(g_off), CLCE_ARG(gcs),    CLCE_ARG(s),       CLCE_ARG(has_s),
-            CLCE_ARG(d),     CLCE_ARG(mn),     CLCE_ARG(rows),    CLCE_ARG(C),
-            CLCE_ARG(ii),    CLCE_ARG(eps),    CLCE_ARG(size),    CLCE_ARG(sx),
-            CLCE_ARG(stt),   CLCE_ARG(sgo),    CLCE_ARG(sgi),     CLCE_ARG(dev->error_record)};
+            CLCE_ARG(g_off),       CLCE_ARG(gcs),    CLCE_ARG(s),      CLCE_ARG(has_s),
+            CLCE_ARG(d),           CLCE_ARG(mn),     CLCE_ARG(rows),   CLCE_ARG(C),
+            CLCE_ARG(ii),          CLCE_ARG(eps),    CLCE_ARG(size),   CLCE_ARG(sx),
+            CLCE_ARG(stt),         CLCE_ARG(sgo),    CLCE_ARG(sgi),    CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_bwd_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
@@ -258,26 +266,27 @@ clce_status clce_cross_entropy_backward(
     return finish(&chain, st, event);
 }
 
-clce_status clce_cross_entropy_fused(
-    clce_device *dev, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
-    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
-    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *loss_desc,
-    cl_mem loss, const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
-    const clce_tensor_desc *grad_input_desc, cl_mem grad_input, cl_uint num_wait_events,
-    const cl_event *wait_events, cl_event *event) {
+clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *desc,
+                                     const clce_tensor_desc *input_desc, cl_mem input,
+                                     const clce_tensor_desc *target_desc, cl_mem target,
+                                     const clce_tensor_desc *weight_desc, cl_mem weight,
+                                     const clce_tensor_desc *loss_desc, cl_mem loss,
+                                     const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
+                                     const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
+                                     cl_uint num_wait_events, const cl_event *wait_events,
+                                     cl_event *event) {
     clce__clear_detail();
     if (event)
         *event = NULL;
     clce__loss_args a;
-    clce_status st =
-        clce__check_loss_inputs("cross_entropy_fused", dev, desc, input_desc, input, target_desc,
-                                target, weight_desc, weight, 1, 1, &a);
+    clce_status st = clce__check_loss_inputs("cross_entropy_fused", dev, desc, input_desc, input,
+                                             target_desc, target, weight_desc, weight, 1, 1, &a);
     if (st != CLCE_OK)
         return st;
     const int has_loss = loss != NULL || loss_desc != NULL;
     if (has_loss)
-        st = clce__check_loss_tensor("loss", input_desc, a.class_axis, a.reduction, loss_desc,
-                                     loss, true);
+        st = clce__check_loss_tensor("loss", input_desc, a.class_axis, a.reduction, loss_desc, loss,
+                                     true);
     const int has_go = grad_output != NULL || grad_output_desc != NULL;
     if (st == CLCE_OK && has_go)
         st = clce__check_loss_tensor("grad_output", input_desc, a.class_axis, a.reduction,
@@ -309,16 +318,16 @@ clce_status clce_cross_entropy_fused(
     if (g.rows == 0 && (!has_loss || none))
         return finish(&chain, CLCE_OK, event);
     if (!a.prob_target)
-        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target,
-                                        a.ignore_index, CLCE__OP_CROSS_ENTROPY_FUSED);
+        st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target, a.ignore_index,
+                                        CLCE__OP_CROSS_ENTROPY_FUSED);
     if (st == CLCE_OK && mean == 1 && g.rows > 0)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && mean == 1 && g.rows > 0)
         st = enqueue_den(dev, &chain, &g, &a, target, weight, den);
     const int reduced_loss = has_loss && !none;
     if (st == CLCE_OK && reduced_loss)
-        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
-                           &row_vals);
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev),
+                                 "per-row loss parts", &row_vals);
     if (st == CLCE_OK && reduced_loss)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "loss denominator", &loss_den);
     char defines[192];
@@ -335,7 +344,9 @@ clce_status clce_cross_entropy_fused(
         cl_mem vals = row_vals ? row_vals : dev->error_record;
         cl_long x_off = g.offset[0], cs = g.class_stride[0], t_off = g.offset[1],
                 tcs = g.class_stride[1],
-                go_off = !has_go ? 0 : none ? gb.offset[2] : grad_output_desc->offset,
+                go_off = !has_go ? 0
+                         : none  ? gb.offset[2]
+                                 : grad_output_desc->offset,
                 g_off = g.offset[2], gcs = g.class_stride[2], o_off = none ? gb.offset[1] : 0,
                 rows = g.rows, C = g.classes, ii = a.ignore_index;
         cl_int has_w = a.has_weight, hg = has_go, hl = has_loss, mn = mean;
@@ -345,19 +356,19 @@ clce_status clce_cross_entropy_fused(
                  size_b = clce__geom_sizes(&gb), so = clce__geom_strides(&gb, 1),
                  sgo = clce__geom_strides(&gb, 2);
         clce__arg args[] = {
-            CLCE_ARG(input), CLCE_ARG(x_off), CLCE_ARG(cs),    CLCE_ARG(target),
-            CLCE_ARG(t_off), CLCE_ARG(tcs),   CLCE_ARG(w),     CLCE_ARG(has_w),
-            CLCE_ARG(go),    CLCE_ARG(go_off), CLCE_ARG(hg),   CLCE_ARG(grad_input),
-            CLCE_ARG(g_off), CLCE_ARG(gcs),   CLCE_ARG(lo),    CLCE_ARG(o_off),
-            CLCE_ARG(hl),    CLCE_ARG(vals),  CLCE_ARG(d),     CLCE_ARG(mn),
-            CLCE_ARG(rows),  CLCE_ARG(C),     CLCE_ARG(ii),    CLCE_ARG(eps),
-            CLCE_ARG(size),  CLCE_ARG(sx),    CLCE_ARG(stt),   CLCE_ARG(sgi),
-            CLCE_ARG(size_b), CLCE_ARG(so),   CLCE_ARG(sgo),   CLCE_ARG(dev->error_record)};
+            CLCE_ARG(input),  CLCE_ARG(x_off),  CLCE_ARG(cs),  CLCE_ARG(target),
+            CLCE_ARG(t_off),  CLCE_ARG(tcs),    CLCE_ARG(w),   CLCE_ARG(has_w),
+            CLCE_ARG(go),     CLCE_ARG(go_off), CLCE_ARG(hg),  CLCE_ARG(grad_input),
+            CLCE_ARG(g_off),  CLCE_ARG(gcs),    CLCE_ARG(lo),  CLCE_ARG(o_off),
+            CLCE_ARG(hl),     CLCE_ARG(vals),   CLCE_ARG(d),   CLCE_ARG(mn),
+            CLCE_ARG(rows),   CLCE_ARG(C),      CLCE_ARG(ii),  CLCE_ARG(eps),
+            CLCE_ARG(size),   CLCE_ARG(sx),     CLCE_ARG(stt), CLCE_ARG(sgi),
+            CLCE_ARG(size_b), CLCE_ARG(so),     CLCE_ARG(sgo), CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fused_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "ce_fused_rows",
-                                    clce__round_up((size_t)g.rows, wg), wg);
+            st = clce__chain_launch(&chain, k, "ce_fused_rows", clce__round_up((size_t)g.rows, wg),
+                                    wg);
     }
     if (st == CLCE_OK && reduced_loss) {
         const int mode = a.reduction == CLCE_REDUCTION_SUM ? 1 : a.prob_target ? 3 : 2;

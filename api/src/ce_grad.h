@@ -14,9 +14,9 @@ clce_status clce__check_stats(cl_mem stats, int64_t rows);
  * clce__check_loss_inputs with prob_target set, loss by clce__check_loss_tensor). */
 clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                                   const clce_tensor_desc *input_desc, cl_mem input,
-                                  const clce_tensor_desc *target_desc, cl_mem target,
-                                  cl_mem weight, const clce_tensor_desc *loss_desc, cl_mem loss,
-                                  cl_mem stats, cl_uint num_wait_events,
-                                  const cl_event *wait_events, cl_event *event);
+                                  const clce_tensor_desc *target_desc, cl_mem target, cl_mem weight,
+                                  const clce_tensor_desc *loss_desc, cl_mem loss, cl_mem stats,
+                                  cl_uint num_wait_events, const cl_event *wait_events,
+                                  cl_event *event);
 
 #endif

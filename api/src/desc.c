@@ -39,8 +39,8 @@ int64_t clce_tensor_numel(const clce_tensor_desc *d) {
 const char *clce__shape_str(const clce_tensor_desc *d, char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "(");
     for (int k = 0; k < d->ndim && k < CLCE_MAX_DIMS && used < len; ++k)
-        used += (size_t)snprintf(buf + used, len - used, k ? ", %lld" : "%lld",
-                                 (long long)d->sizes[k]);
+        used +=
+            (size_t)snprintf(buf + used, len - used, k ? ", %lld" : "%lld", (long long)d->sizes[k]);
     if (used < len)
         snprintf(buf + used, len - used, ")");
     return buf;
@@ -76,8 +76,8 @@ clce_status clce__check_tensor(const char *name, const clce_tensor_desc *d, cl_m
                           clce_dtype_name(d->dtype), (int)d->dtype, list);
     }
     if (d->ndim < 0 || d->ndim > CLCE_MAX_DIMS)
-        return clce__fail(CLCE_ERROR_INVALID_SHAPE, "%s: ndim is %d, expected 0..%d", name,
-                          d->ndim, CLCE_MAX_DIMS);
+        return clce__fail(CLCE_ERROR_INVALID_SHAPE, "%s: ndim is %d, expected 0..%d", name, d->ndim,
+                          CLCE_MAX_DIMS);
     if (d->offset < 0 || d->offset > LIMIT)
         return clce__fail(CLCE_ERROR_INVALID_LAYOUT, "%s: offset is %lld", name,
                           (long long)d->offset);
@@ -98,8 +98,8 @@ clce_status clce__check_tensor(const char *name, const clce_tensor_desc *d, cl_m
         return CLCE_OK; /* nothing is addressed */
     for (int k = 0; k < d->ndim; ++k) {
         if (d->sizes[k] > 1 && d->strides[k] > LIMIT / (d->sizes[k] - 1))
-            return clce__fail(CLCE_ERROR_INVALID_LAYOUT, "%s: strides[%d] = %lld overflows",
-                              name, k, (long long)d->strides[k]);
+            return clce__fail(CLCE_ERROR_INVALID_LAYOUT, "%s: strides[%d] = %lld overflows", name,
+                              k, (long long)d->strides[k]);
         extent += (d->sizes[k] - 1) * d->strides[k];
         if (extent > LIMIT)
             return clce__fail(CLCE_ERROR_INVALID_LAYOUT, "%s: layout spans too many elements",

@@ -12,8 +12,8 @@ clce_status clce__set_args(cl_kernel k, const char *kname, const clce__arg *args
     for (size_t i = 0; i < n; ++i) {
         cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
         if (err != CL_SUCCESS)
-            return clce__fail(CLCE_ERROR_OPENCL, "clSetKernelArg(%s, %zu) failed: %s (%d)",
-                              kname, i, clce__cl_error_name(err), (int)err);
+            return clce__fail(CLCE_ERROR_OPENCL, "clSetKernelArg(%s, %zu) failed: %s (%d)", kname,
+                              i, clce__cl_error_name(err), (int)err);
     }
     return CLCE_OK;
 }
@@ -31,8 +31,7 @@ clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, s
     cl_event ev = NULL;
     cl_int err;
     if (c->last) {
-        err = clEnqueueNDRangeKernel(c->dev->queue, k, 1, NULL, &global, &local, 1, &c->last,
-                                     &ev);
+        err = clEnqueueNDRangeKernel(c->dev->queue, k, 1, NULL, &global, &local, 1, &c->last, &ev);
         clReleaseEvent(c->last);
     } else {
         err = clEnqueueNDRangeKernel(c->dev->queue, k, 1, NULL, &global, &local, c->nwait,
@@ -120,7 +119,6 @@ clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, 
         c->scratch[c->nscratch++] = *out;
     return st;
 }
-
 
 int clce__next_seq(clce_device *dev) {
     unsigned v = atomic_fetch_add(&dev->op_seq, 1u) + 1u;

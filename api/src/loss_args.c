@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-size_t clce__acc_size(const clce_device *dev) { return dev->info.has_fp64 ? 8 : 4; }
+size_t clce__acc_size(const clce_device *dev) {
+    return dev->info.has_fp64 ? 8 : 4;
+}
 
 static const clce_dtype F32_ONLY[] = {CLCE_F32, CLCE_DTYPE_INVALID};
 static const clce_dtype INDEX_TYPES[] = {CLCE_I64, CLCE_I32, CLCE_U8, CLCE_DTYPE_INVALID};
-static const clce_dtype ANY_TARGET[] = {CLCE_I64, CLCE_I32, CLCE_U8, CLCE_F32,
-                                        CLCE_DTYPE_INVALID};
+static const clce_dtype ANY_TARGET[] = {CLCE_I64, CLCE_I32, CLCE_U8, CLCE_F32, CLCE_DTYPE_INVALID};
 
 static int same_shape(const clce_tensor_desc *a, const clce_tensor_desc *b) {
     if (a->ndim != b->ndim)
@@ -129,8 +130,7 @@ clce_status clce__check_loss_inputs(const char *op, clce_device *dev, const clce
                 return clce__fail(CLCE_ERROR_INVALID_SHAPE,
                                   "target: Expected input batch_size (%lld) to match target "
                                   "batch_size (%lld); target shape %s, expected %s",
-                                  (long long)input_desc->sizes[0],
-                                  (long long)target_desc->sizes[0],
+                                  (long long)input_desc->sizes[0], (long long)target_desc->sizes[0],
                                   clce__shape_str(target_desc, s1, sizeof s1), s2);
             char s3[128];
             return clce__fail(CLCE_ERROR_INVALID_SHAPE,
@@ -191,9 +191,9 @@ clce_status clce__check_loss_tensor(const char *name, const clce_tensor_desc *in
     return CLCE_OK;
 }
 
-clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain,
-                                       const clce__rowgeom *g, int role, const char *target_type,
-                                       cl_mem target, int64_t ignore_index, int op_code) {
+clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
+                                       int role, const char *target_type, cl_mem target,
+                                       int64_t ignore_index, int op_code) {
     if (g->rows == 0)
         return CLCE_OK;
     char defines[128];
@@ -203,17 +203,16 @@ clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain,
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "validate.cl", defines, "record_bad_target", &kr);
     if (st == CLCE_OK) {
-        cl_long t_off = g->offset[role], rows = g->rows, classes = g->classes,
-                ii = ignore_index;
+        cl_long t_off = g->offset[role], rows = g->rows, classes = g->classes, ii = ignore_index;
         cl_long8 size = clce__geom_sizes(g), strides = clce__geom_strides(g, role);
         cl_int seq = clce__next_seq(dev), op = op_code;
-        clce__arg av[] = {CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(rows),
-                          CLCE_ARG(classes), CLCE_ARG(ii),    CLCE_ARG(size),
-                          CLCE_ARG(strides), CLCE_ARG(dev->error_record)};
+        clce__arg av[] = {
+            CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(rows),    CLCE_ARG(classes),
+            CLCE_ARG(ii),     CLCE_ARG(size),  CLCE_ARG(strides), CLCE_ARG(dev->error_record)};
         st = clce__set_args(kv, "validate_targets", av, sizeof av / sizeof av[0]);
-        clce__arg ar[] = {CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(classes),
-                          CLCE_ARG(size),    CLCE_ARG(strides), CLCE_ARG(seq),
-                          CLCE_ARG(op),      CLCE_ARG(dev->error_record)};
+        clce__arg ar[] = {
+            CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(classes), CLCE_ARG(size),
+            CLCE_ARG(strides), CLCE_ARG(seq),   CLCE_ARG(op),      CLCE_ARG(dev->error_record)};
         if (st == CLCE_OK)
             st = clce__set_args(kr, "record_bad_target", ar, sizeof ar / sizeof ar[0]);
         size_t wg = dev->tuning.row_wg;
@@ -245,7 +244,7 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
         st = clce__get_kernel(dev, "reduce.cl", defines, "reduce_final", &kf);
     if (st == CLCE_OK)
         st = clce__chain_scratch(chain, 3 * groups * clce__acc_size(dev), "reduction partials",
-                                     &parts);
+                                 &parts);
     if (st == CLCE_OK) {
         cl_long n = rows, nparts = (cl_long)groups, C = classes, cnt = count, off = out_off;
         cl_int m = mode, sm = smooth;
@@ -253,17 +252,24 @@ clce_status clce__enqueue_reduce(clce_device *dev, clce__chain *chain, cl_mem ro
         clce__arg ap[] = {CLCE_ARG(row_vals), CLCE_ARG(n), CLCE_ARG(parts),
                           CLCE_ARG(dev->error_record)};
         st = clce__set_args(kp, "reduce_partials", ap, 4);
-        clce__arg af[] = {CLCE_ARG(parts), CLCE_ARG(nparts), CLCE_ARG(m),
-                          CLCE_ARG(sm),    CLCE_ARG(e),      CLCE_ARG(C),
-                          CLCE_ARG(cnt),   CLCE_ARG(out),    CLCE_ARG(off),
-                          CLCE_ARG(den_out), CLCE_ARG(dev->error_record)};
+        clce__arg af[] = {CLCE_ARG(parts),
+                          CLCE_ARG(nparts),
+                          CLCE_ARG(m),
+                          CLCE_ARG(sm),
+                          CLCE_ARG(e),
+                          CLCE_ARG(C),
+                          CLCE_ARG(cnt),
+                          CLCE_ARG(out),
+                          CLCE_ARG(off),
+                          CLCE_ARG(den_out),
+                          CLCE_ARG(dev->error_record)};
         if (st == CLCE_OK)
             st = clce__set_args(kf, "reduce_final", af, sizeof af / sizeof af[0]);
         /* one group's worth: the final kernel folds the values directly (one launch less) */
         if (groups == 1 && st == CLCE_OK) {
             cl_long nv = rows;
-            st = clce__set_args(kf, "reduce_final", (clce__arg[]){CLCE_ARG(row_vals),
-                                                                  CLCE_ARG(nv)}, 2);
+            st = clce__set_args(kf, "reduce_final", (clce__arg[]){CLCE_ARG(row_vals), CLCE_ARG(nv)},
+                                2);
         }
         if (st == CLCE_OK && groups > 1)
             st = clce__chain_launch(chain, kp, "reduce_partials", groups * wg, wg);

@@ -10,9 +10,9 @@
 
 typedef struct clce__loss_args {
     int class_axis;
-    int prob_target;  /* target holds class probabilities (same shape as input) */
+    int prob_target; /* target holds class probabilities (same shape as input) */
     int has_weight;
-    float eps;        /* label smoothing, negative clamped to 0 */
+    float eps; /* label smoothing, negative clamped to 0 */
     clce_reduction reduction;
     int64_t ignore_index;
     const char *target_type; /* OpenCL C type of the target elements */
@@ -34,9 +34,9 @@ clce_status clce__check_loss_tensor(const char *name, const clce_tensor_desc *in
 
 /* Enqueues the device-side target check (no-op for zero rows). role = geometry role of the
  * target. */
-clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain,
-                                       const clce__rowgeom *g, int role, const char *target_type,
-                                       cl_mem target, int64_t ignore_index, int op_code);
+clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
+                                       int role, const char *target_type, cl_mem target,
+                                       int64_t ignore_index, int op_code);
 
 /* Enqueues the two-pass reduction of rows {nll, smooth, den} triples (acc_t).
  * mode: 1 sum, 2 mean over den, 3 mean over `count`.  Writes out[out_off] and den_out[0]. */

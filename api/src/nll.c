@@ -61,8 +61,8 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "nll.cl", defines, "nll_fwd_rows", &k);
     if (st == CLCE_OK && reduced)
-        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev), "per-row loss parts",
-                           &row_vals);
+        st = clce__chain_scratch(&chain, 3 * (size_t)g.rows * clce__acc_size(dev),
+                                 "per-row loss parts", &row_vals);
     if (st == CLCE_OK && reduced)
         st = clce__chain_scratch(&chain, clce__acc_size(dev), "mean denominator", &den);
     if (st == CLCE_OK && g.rows > 0) {
@@ -74,12 +74,12 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
         cl_int has_w = a.has_weight;
         cl_long8 size = clce__geom_sizes(&g), sx = clce__geom_strides(&g, 0),
                  stt = clce__geom_strides(&g, 1), so = clce__geom_strides(&g, 2);
-        clce__arg args[] = {CLCE_ARG(input), CLCE_ARG(x_off),    CLCE_ARG(cs),
-                            CLCE_ARG(target), CLCE_ARG(t_off),   CLCE_ARG(w),
-                            CLCE_ARG(has_w), CLCE_ARG(none_out), CLCE_ARG(o_off),
-                            CLCE_ARG(vals),  CLCE_ARG(rows),     CLCE_ARG(C),
-                            CLCE_ARG(ii),    CLCE_ARG(size),     CLCE_ARG(sx),
-                            CLCE_ARG(stt),   CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
+        clce__arg args[] = {CLCE_ARG(input),  CLCE_ARG(x_off),    CLCE_ARG(cs),
+                            CLCE_ARG(target), CLCE_ARG(t_off),    CLCE_ARG(w),
+                            CLCE_ARG(has_w),  CLCE_ARG(none_out), CLCE_ARG(o_off),
+                            CLCE_ARG(vals),   CLCE_ARG(rows),     CLCE_ARG(C),
+                            CLCE_ARG(ii),     CLCE_ARG(size),     CLCE_ARG(sx),
+                            CLCE_ARG(stt),    CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "nll_fwd_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
@@ -109,7 +109,7 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
     clce_status st = clce__get_kernel(dev, "nll.cl", defines, "nll_den_rows", &k);
     if (st == CLCE_OK)
         st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev),
-                           "per-row denominator parts", &row_vals);
+                                 "per-row denominator parts", &row_vals);
     /* the reduction also writes a (0 / den) loss value; it goes to a scratch float */
     if (st == CLCE_OK)
         st = clce__chain_scratch(chain, sizeof(cl_float), "unused reduced loss", &unused_out);
@@ -118,10 +118,9 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
         cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
         cl_int has_w = a->has_weight;
         cl_long8 size = clce__geom_sizes(g), stt = clce__geom_strides(g, 1);
-        clce__arg args[] = {CLCE_ARG(target),   CLCE_ARG(t_off), CLCE_ARG(w),
-                            CLCE_ARG(has_w),    CLCE_ARG(row_vals), CLCE_ARG(rows),
-                            CLCE_ARG(C),        CLCE_ARG(ii),    CLCE_ARG(size),
-                            CLCE_ARG(stt)};
+        clce__arg args[] = {CLCE_ARG(target),   CLCE_ARG(t_off), CLCE_ARG(w), CLCE_ARG(has_w),
+                            CLCE_ARG(row_vals), CLCE_ARG(rows),  CLCE_ARG(C), CLCE_ARG(ii),
+                            CLCE_ARG(size),     CLCE_ARG(stt)};
         st = clce__set_args(k, "nll_den_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
@@ -175,10 +174,9 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
     for (int k = 0; same && k < gi.ndim; ++k)
         same = gi.sizes[k] == input_desc->sizes[k];
     if (!same)
-        return clce__fail(CLCE_ERROR_INVALID_SHAPE,
-                          "grad_input: shape %s does not match the input's shape %s",
-                          clce__shape_str(&gi, s1, sizeof s1),
-                          clce__shape_str(input_desc, s2, sizeof s2));
+        return clce__fail(
+            CLCE_ERROR_INVALID_SHAPE, "grad_input: shape %s does not match the input's shape %s",
+            clce__shape_str(&gi, s1, sizeof s1), clce__shape_str(input_desc, s2, sizeof s2));
     clce__loss_args a;
     st = clce__check_loss_inputs("nll_loss_backward", dev, desc, &gi, grad_input, target_desc,
                                  target, weight_desc, weight, 0, 0, &a);
@@ -225,12 +223,12 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
         cl_int has_w = a.has_weight;
         cl_long8 size = clce__geom_sizes(&g), sd = clce__geom_strides(&g, 0),
                  stt = clce__geom_strides(&g, 1), sg = clce__geom_strides(&g, 2);
-        clce__arg args[] = {CLCE_ARG(target),      CLCE_ARG(t_off), CLCE_ARG(w),
-                            CLCE_ARG(has_w),       CLCE_ARG(grad_output), CLCE_ARG(go_off),
-                            CLCE_ARG(d),           CLCE_ARG(grad_input), CLCE_ARG(d_off),
-                            CLCE_ARG(cs),          CLCE_ARG(rows),  CLCE_ARG(C),
-                            CLCE_ARG(ii),          CLCE_ARG(size),  CLCE_ARG(sd),
-                            CLCE_ARG(stt),         CLCE_ARG(sg),    CLCE_ARG(dev->error_record)};
+        clce__arg args[] = {CLCE_ARG(target), CLCE_ARG(t_off),       CLCE_ARG(w),
+                            CLCE_ARG(has_w),  CLCE_ARG(grad_output), CLCE_ARG(go_off),
+                            CLCE_ARG(d),      CLCE_ARG(grad_input),  CLCE_ARG(d_off),
+                            CLCE_ARG(cs),     CLCE_ARG(rows),        CLCE_ARG(C),
+                            CLCE_ARG(ii),     CLCE_ARG(size),        CLCE_ARG(sd),
+                            CLCE_ARG(stt),    CLCE_ARG(sg),          CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "nll_bwd_rows", args, sizeof args / sizeof args[0]);
         size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)

@@ -18,9 +18,9 @@ typedef struct clce__rowgeom {
     int64_t rows;    /* product of the non-class sizes */
     int64_t classes; /* size of the class dimension */
     int nd;          /* 1..7 row dimensions after dropping size-1 dims and merging */
-    int64_t size[CLCE__ROW_DIMS_MAX];                    /* innermost first */
-    int64_t stride[CLCE__ROLES][CLCE__ROW_DIMS_MAX];      /* per role, innermost first */
-    int64_t class_stride[CLCE__ROLES];                   /* 0 for roles without a class dim */
+    int64_t size[CLCE__ROW_DIMS_MAX];                /* innermost first */
+    int64_t stride[CLCE__ROLES][CLCE__ROW_DIMS_MAX]; /* per role, innermost first */
+    int64_t class_stride[CLCE__ROLES];               /* 0 for roles without a class dim */
     int64_t offset[CLCE__ROLES];
 } clce__rowgeom;
 
@@ -76,11 +76,12 @@ void clce__chain_finish(clce__chain *c, cl_event *event);
  * deferring the free correctly.) */
 clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, cl_mem *out);
 
-
 /* Next nonzero op sequence number for the error record. */
 int clce__next_seq(clce_device *dev);
 
 /* Round up to a multiple. */
-static inline size_t clce__round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+static inline size_t clce__round_up(size_t n, size_t m) {
+    return (n + m - 1) / m * m;
+}
 
 #endif

@@ -98,8 +98,7 @@ static clce_status check_common(clce_device *dev, cl_uint num_wait_events,
 
 static clce_status forward(int log, clce_device *dev, int dim, const clce_tensor_desc *input_desc,
                            cl_mem input, const clce_tensor_desc *output_desc, cl_mem output,
-                           cl_uint num_wait_events, const cl_event *wait_events,
-                           cl_event *event) {
+                           cl_uint num_wait_events, const cl_event *wait_events, cl_event *event) {
     clce__clear_detail();
     if (event)
         *event = NULL;
@@ -128,11 +127,10 @@ static clce_status forward(int log, clce_device *dev, int dim, const clce_tensor
                        event);
 }
 
-static clce_status backward(int log, clce_device *dev, int dim,
-                            const clce_tensor_desc *output_desc, cl_mem output,
-                            const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
-                            const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
-                            cl_uint num_wait_events, const cl_event *wait_events,
+static clce_status backward(int log, clce_device *dev, int dim, const clce_tensor_desc *output_desc,
+                            cl_mem output, const clce_tensor_desc *grad_output_desc,
+                            cl_mem grad_output, const clce_tensor_desc *grad_input_desc,
+                            cl_mem grad_input, cl_uint num_wait_events, const cl_event *wait_events,
                             cl_event *event) {
     clce__clear_detail();
     if (event)
@@ -184,22 +182,21 @@ clce_status clce_log_softmax_forward(clce_device *device, int dim,
                    wait_events, event);
 }
 
-clce_status clce_softmax_backward(clce_device *device, int dim,
-                                  const clce_tensor_desc *output_desc, cl_mem output,
-                                  const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
-                                  const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
-                                  cl_uint num_wait_events, const cl_event *wait_events,
-                                  cl_event *event) {
+clce_status clce_softmax_backward(clce_device *device, int dim, const clce_tensor_desc *output_desc,
+                                  cl_mem output, const clce_tensor_desc *grad_output_desc,
+                                  cl_mem grad_output, const clce_tensor_desc *grad_input_desc,
+                                  cl_mem grad_input, cl_uint num_wait_events,
+                                  const cl_event *wait_events, cl_event *event) {
     return backward(0, device, dim, output_desc, output, grad_output_desc, grad_output,
                     grad_input_desc, grad_input, num_wait_events, wait_events, event);
 }
 
 clce_status clce_log_softmax_backward(clce_device *device, int dim,
                                       const clce_tensor_desc *output_desc, cl_mem output,
-                                      const clce_tensor_desc *grad_output_desc,
-                                      cl_mem grad_output, const clce_tensor_desc *grad_input_desc,
-                                      cl_mem grad_input, cl_uint num_wait_events,
-                                      const cl_event *wait_events, cl_event *event) {
+                                      const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
+                                      const clce_tensor_desc *grad_input_desc, cl_mem grad_input,
+                                      cl_uint num_wait_events, const cl_event *wait_events,
+                                      cl_event *event) {
     return backward(1, device, dim, output_desc, output, grad_output_desc, grad_output,
                     grad_input_desc, grad_input, num_wait_events, wait_events, event);
 }

@@ -8,7 +8,7 @@
 
 const char *clce_status_name(clce_status status) {
     switch (status) {
-#define CLCE__NAME_CASE(name, value, text)                                                        \
+#define CLCE__NAME_CASE(name, value, text)                                                         \
     case name:                                                                                     \
         return #name;
         CLCE_STATUS_LIST(CLCE__NAME_CASE)
@@ -19,7 +19,7 @@ const char *clce_status_name(clce_status status) {
 
 const char *clce_status_message(clce_status status) {
     switch (status) {
-#define CLCE__TEXT_CASE(name, value, text)                                                        \
+#define CLCE__TEXT_CASE(name, value, text)                                                         \
     case name:                                                                                     \
         return text;
         CLCE_STATUS_LIST(CLCE__TEXT_CASE)
@@ -28,8 +28,12 @@ const char *clce_status_message(clce_status status) {
     return "unknown status";
 }
 
-unsigned clce_version_number(void) { return CLCE_VERSION_NUMBER; }
-const char *clce_version_string(void) { return CLCE_VERSION_STRING; }
+unsigned clce_version_number(void) {
+    return CLCE_VERSION_NUMBER;
+}
+const char *clce_version_string(void) {
+    return CLCE_VERSION_STRING;
+}
 
 size_t clce_dtype_size(clce_dtype dtype) {
     switch (dtype) {

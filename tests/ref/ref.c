@@ -48,9 +48,9 @@ static void row_lsm_backward(const double *lp, const double *dlp, const ref_geom
         dx[ref_at(g, r, c)] = dlp[c] - exp(lp[c]) * sum;
 }
 
-void ref_cross_entropy(const double *x, int ndim, const int64_t *sizes, int k,
-                       const int64_t *tidx, const double *tprob, const ref_loss_opts *o,
-                       double *out, const double *grad_out, double *grad) {
+void ref_cross_entropy(const double *x, int ndim, const int64_t *sizes, int k, const int64_t *tidx,
+                       const double *tprob, const ref_loss_opts *o, double *out,
+                       const double *grad_out, double *grad) {
     ref_geom g = ref_geom_of(ndim, sizes, k);
     const int64_t C = g.classes;
     const double eps = o->label_smoothing > 0 ? o->label_smoothing : 0;
@@ -189,14 +189,13 @@ void ref_softmax(const double *x, int ndim, const int64_t *sizes, int k, int log
     }
 }
 
-void ref_softmax_backward(const double *y, const double *gr, int ndim, const int64_t *sizes,
-                          int k, int log_softmax, double *dx) {
+void ref_softmax_backward(const double *y, const double *gr, int ndim, const int64_t *sizes, int k,
+                          int log_softmax, double *dx) {
     ref_geom g = ndim == 0 ? (ref_geom){1, 1, 1, 1} : ref_geom_of(ndim, sizes, k);
     for (int64_t r = 0; r < g.rows; ++r) {
         double sum = 0;
         for (int64_t c = 0; c < g.classes; ++c)
-            sum += log_softmax ? gr[ref_at(&g, r, c)]
-                               : gr[ref_at(&g, r, c)] * y[ref_at(&g, r, c)];
+            sum += log_softmax ? gr[ref_at(&g, r, c)] : gr[ref_at(&g, r, c)] * y[ref_at(&g, r, c)];
         for (int64_t c = 0; c < g.classes; ++c) {
             size_t i = ref_at(&g, r, c);
             dx[i] = log_softmax ? gr[i] - exp(y[i]) * sum : y[i] * (gr[i] - sum);

@@ -29,9 +29,9 @@ typedef struct ref_loss_opts {
 /* cross_entropy forward (+ backward when grad != NULL).  Exactly one of tidx / tprob is
  * non-NULL.  out: rows values for none, else out[0].  grad_out: rows values (none) or one
  * value (sum/mean); grad: the input's shape. */
-void ref_cross_entropy(const double *x, int ndim, const int64_t *sizes, int k,
-                       const int64_t *tidx, const double *tprob, const ref_loss_opts *o,
-                       double *out, const double *grad_out, double *grad);
+void ref_cross_entropy(const double *x, int ndim, const int64_t *sizes, int k, const int64_t *tidx,
+                       const double *tprob, const ref_loss_opts *o, double *out,
+                       const double *grad_out, double *grad);
 
 /* nll_loss forward (+ backward when grad != NULL); input is used as log-probabilities. */
 void ref_nll_loss(const double *x, int ndim, const int64_t *sizes, int k, const int64_t *tidx,
@@ -41,7 +41,7 @@ void ref_nll_loss(const double *x, int ndim, const int64_t *sizes, int k, const 
 void ref_softmax(const double *x, int ndim, const int64_t *sizes, int k, int log_softmax,
                  double *y);
 /* backward from output y and upstream g. */
-void ref_softmax_backward(const double *y, const double *g, int ndim, const int64_t *sizes,
-                          int k, int log_softmax, double *dx);
+void ref_softmax_backward(const double *y, const double *g, int ndim, const int64_t *sizes, int k,
+                          int log_softmax, double *dx);
 
 #endif

@@ -16,18 +16,34 @@
 
 /* Keys seen in the current case (to reject duplicates and check required ones). */
 enum {
-    K_OP, K_INPUT_SHAPE, K_INPUT, K_TARGET_KIND, K_TARGET_SHAPE, K_TARGET, K_WEIGHT,
-    K_IGNORE_INDEX, K_LABEL_SMOOTHING, K_REDUCTION, K_DIM, K_OUTPUT_SHAPE, K_OUTPUT,
-    K_GRAD_OUTPUT_SHAPE, K_GRAD_OUTPUT, K_GRAD_INPUT, K_ERROR, K_INPUT_DTYPE, K_TARGET_DTYPE,
-    K_WEIGHT_DTYPE, K_COUNT
+    K_OP,
+    K_INPUT_SHAPE,
+    K_INPUT,
+    K_TARGET_KIND,
+    K_TARGET_SHAPE,
+    K_TARGET,
+    K_WEIGHT,
+    K_IGNORE_INDEX,
+    K_LABEL_SMOOTHING,
+    K_REDUCTION,
+    K_DIM,
+    K_OUTPUT_SHAPE,
+    K_OUTPUT,
+    K_GRAD_OUTPUT_SHAPE,
+    K_GRAD_OUTPUT,
+    K_GRAD_INPUT,
+    K_ERROR,
+    K_INPUT_DTYPE,
+    K_TARGET_DTYPE,
+    K_WEIGHT_DTYPE,
+    K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-    "op", "input_shape", "input", "target_kind", "target_shape", "target", "weight",
-    "ignore_index", "label_smoothing", "reduction", "dim", "output_shape", "output",
-    "grad_output_shape", "grad_output", "grad_input", "error", "input_dtype", "target_dtype",
-    "weight_dtype"
-};
+    "op",         "input_shape",  "input",        "target_kind",       "target_shape",
+    "target",     "weight",       "ignore_index", "label_smoothing",   "reduction",
+    "dim",        "output_shape", "output",       "grad_output_shape", "grad_output",
+    "grad_input", "error",        "input_dtype",  "target_dtype",      "weight_dtype"};
 
 typedef struct parser {
     const char *path;
@@ -39,8 +55,7 @@ typedef struct parser {
 
 static int fail(parser *p, unsigned long line, const char *fmt, ...) GOLDEN_PRINTF(3, 4);
 
-static int fail(parser *p, unsigned long line, const char *fmt, ...)
-{
+static int fail(parser *p, unsigned long line, const char *fmt, ...) {
     if (p->errbuf != NULL && p->errlen > 0) {
         char msg[512];
         va_list ap;
@@ -54,8 +69,7 @@ static int fail(parser *p, unsigned long line, const char *fmt, ...)
 
 /* Reads one line of any length into *buf (growing it); strips the newline.
    Returns 1 on a line, 0 at EOF, -1 on a read / memory error. */
-static int read_line(FILE *f, char **buf, size_t *cap)
-{
+static int read_line(FILE *f, char **buf, size_t *cap) {
     size_t len = 0;
     if (*buf == NULL) {
         *cap = 4096;
@@ -90,17 +104,17 @@ static int read_line(FILE *f, char **buf, size_t *cap)
     return 1;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t'; }
+static int is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
-static char *skip_space(char *s)
-{
+static char *skip_space(char *s) {
     while (is_space(*s))
         s++;
     return s;
 }
 
-static size_t count_tokens(const char *s)
-{
+static size_t count_tokens(const char *s) {
     size_t n = 0;
     while (*s != '\0') {
         while (is_space(*s))
@@ -115,13 +129,11 @@ static size_t count_tokens(const char *s)
 }
 
 /* Token end check: the number must be followed by a space or the end of the line. */
-static int token_ok(const char *start, const char *end)
-{
+static int token_ok(const char *start, const char *end) {
     return end != start && (*end == '\0' || is_space(*end));
 }
 
-static int parse_doubles(parser *p, char *s, const char *key, double **out, size_t *n)
-{
+static int parse_doubles(parser *p, char *s, const char *key, double **out, size_t *n) {
     size_t cnt = count_tokens(s), i = 0;
     double *v = malloc((cnt ? cnt : 1) * sizeof *v);
     if (v == NULL)
@@ -148,8 +160,7 @@ static int parse_doubles(parser *p, char *s, const char *key, double **out, size
     return 0;
 }
 
-static int parse_ll(parser *p, char *s, const char *key, long long *out)
-{
+static int parse_ll(parser *p, char *s, const char *key, long long *out) {
     char *end;
     s = skip_space(s);
     errno = 0;
@@ -159,8 +170,7 @@ static int parse_ll(parser *p, char *s, const char *key, long long *out)
     return 0;
 }
 
-static int parse_ints(parser *p, char *s, const char *key, long long **out, size_t *n)
-{
+static int parse_ints(parser *p, char *s, const char *key, long long **out, size_t *n) {
     size_t cnt = count_tokens(s), i = 0;
     long long *v = malloc((cnt ? cnt : 1) * sizeof *v);
     if (v == NULL)
@@ -183,8 +193,7 @@ static int parse_ints(parser *p, char *s, const char *key, long long **out, size
 
 /* "<ndim> <d0> ... <dn-1>" */
 static int parse_shape(parser *p, char *s, const char *key, int *ndim, long long *shape,
-                       size_t *numel)
-{
+                       size_t *numel) {
     long long *v = NULL;
     size_t n = 0, prod = 1;
     if (parse_ints(p, s, key, &v, &n) != 0)
@@ -216,8 +225,7 @@ static int parse_shape(parser *p, char *s, const char *key, int *ndim, long long
     return 0;
 }
 
-static int copy_word(parser *p, char *s, const char *key, char *dst, size_t cap)
-{
+static int copy_word(parser *p, char *s, const char *key, char *dst, size_t cap) {
     s = skip_space(s);
     size_t n = strlen(s);
     if (n == 0)
@@ -230,8 +238,7 @@ static int copy_word(parser *p, char *s, const char *key, char *dst, size_t cap)
     return 0;
 }
 
-static void init_case(golden_case *c)
-{
+static void init_case(golden_case *c) {
     memset(c, 0, sizeof *c);
     strcpy(c->target_kind, "none");
     strcpy(c->reduction, "mean");
@@ -240,8 +247,7 @@ static void init_case(golden_case *c)
     c->dim = 0;
 }
 
-static void free_case(golden_case *c)
-{
+static void free_case(golden_case *c) {
     free(c->input);
     free(c->target_index);
     free(c->target_prob);
@@ -253,14 +259,12 @@ static void free_case(golden_case *c)
     c->target_index = NULL;
 }
 
-static int is_loss_op(const char *op)
-{
+static int is_loss_op(const char *op) {
     return strcmp(op, "cross_entropy") == 0 || strcmp(op, "nll_loss") == 0;
 }
 
 /* Checks one finished case. line = the line of its 'end'. */
-static int validate(parser *p, golden_case *c, unsigned long line)
-{
+static int validate(parser *p, golden_case *c, unsigned long line) {
     const unsigned long *kl = p->key_line;
     int is_err = kl[K_ERROR] != 0;
     if (!kl[K_OP])
@@ -348,8 +352,7 @@ static int validate(parser *p, golden_case *c, unsigned long line)
     return 0;
 }
 
-static int find_key(const char *k)
-{
+static int find_key(const char *k) {
     for (int i = 0; i < K_COUNT; i++)
         if (strcmp(k, key_names[i]) == 0)
             return i;
@@ -357,8 +360,7 @@ static int find_key(const char *k)
 }
 
 /* Handles one "key rest" line inside a case. */
-static int parse_key(parser *p, golden_case *c, int key, char *rest)
-{
+static int parse_key(parser *p, golden_case *c, int key, char *rest) {
     const char *kn = key_names[key];
     switch (key) {
     case K_OP:
@@ -442,8 +444,7 @@ static int parse_key(parser *p, golden_case *c, int key, char *rest)
     }
 }
 
-int golden_load(const char *path, golden_case **cases, size_t *count, char *errbuf, size_t errlen)
-{
+int golden_load(const char *path, golden_case **cases, size_t *count, char *errbuf, size_t errlen) {
     parser p;
     FILE *f;
     char *buf = NULL;
@@ -537,8 +538,8 @@ int golden_load(const char *path, golden_case **cases, size_t *count, char *errb
             goto out;
         }
         if (p.key_line[key]) {
-            fail(&p, p.lineno, "duplicate key '%s' in case '%s' (first on line %lu)", s,
-                 cur.name, p.key_line[key]);
+            fail(&p, p.lineno, "duplicate key '%s' in case '%s' (first on line %lu)", s, cur.name,
+                 p.key_line[key]);
             goto out;
         }
         p.key_line[key] = p.lineno;
@@ -564,8 +565,7 @@ out:
     return 0;
 }
 
-void golden_free(golden_case *cases, size_t count)
-{
+void golden_free(golden_case *cases, size_t count) {
     if (cases == NULL)
         return;
     for (size_t i = 0; i < count; i++)

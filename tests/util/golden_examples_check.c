@@ -18,8 +18,7 @@ static golden_case *g_cases;
 static size_t g_count;
 static int g_fail;
 
-static const golden_case *find(const char *name)
-{
+static const golden_case *find(const char *name) {
     for (size_t i = 0; i < g_count; i++)
         if (strcmp(g_cases[i].name, name) == 0)
             return &g_cases[i];
@@ -30,8 +29,7 @@ static const golden_case *find(const char *name)
 
 static double g_tol = 1e-9;
 
-static int close_to(double got, double want)
-{
+static int close_to(double got, double want) {
     if (isnan(want))
         return isnan(got);
     if (isinf(want))
@@ -40,8 +38,7 @@ static int close_to(double got, double want)
 }
 
 /* which: 'o' output, 'g' grad_input */
-static void check(const char *name, char which, size_t n, const double *want)
-{
+static void check(const char *name, char which, size_t n, const double *want) {
     const golden_case *c = find(name);
     if (c == NULL)
         return;
@@ -61,14 +58,13 @@ static void check(const char *name, char which, size_t n, const double *want)
     }
 }
 
-#define CHK(name, which, ...)                                                   \
-    do {                                                                        \
-        static const double w_[] = {__VA_ARGS__};                               \
-        check(name, which, sizeof w_ / sizeof w_[0], w_);                       \
+#define CHK(name, which, ...)                                                                      \
+    do {                                                                                           \
+        static const double w_[] = {__VA_ARGS__};                                                  \
+        check(name, which, sizeof w_ / sizeof w_[0], w_);                                          \
     } while (0)
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     char msg[512];
     if (argc != 2) {
         fprintf(stderr, "usage: %s ce_spec.golden\n", argv[0]);
@@ -98,8 +94,8 @@ int main(int argc, char **argv)
     /* Example A gradients (section 6) */
     CHK("exA_mean", 'g', 0.0450152866, 0.1223642355, -0.1673795221);
     g_tol = 5e-8;
-    CHK("exA_w_mean", 'g', 0.0844036623, 0.2294329416, -0.3138366040,
-        -0.0552428416, 0.0016192909, 0.0536235507);
+    CHK("exA_w_mean", 'g', 0.0844036623, 0.2294329416, -0.3138366040, -0.0552428416, 0.0016192909,
+        0.0536235507);
     g_tol = 1e-9;
     /* Example B (section 3) */
     CHK("exB_none", 'o', 0.5076059644, 2.1365115405, 0.0);
@@ -109,8 +105,8 @@ int main(int argc, char **argv)
     CHK("exB_w_none", 'o', 1.2042676057, 0.5390170263, 0.0);
     CHK("exB_w_sum", 'o', 1.7432846320);
     CHK("exB_w_mean", 'o', 0.5447764475);
-    CHK("exB_w_mean", 'g', 0.0778188004, 0.2067798514, -0.2845986517,
-        -0.0467218799, -0.0078258012, 0.0545476811, 0.0, 0.0, 0.0);
+    CHK("exB_w_mean", 'g', 0.0778188004, 0.2067798514, -0.2845986517, -0.0467218799, -0.0078258012,
+        0.0545476811, 0.0, 0.0, 0.0);
     g_tol = 1e-9;
     CHK("exB_epsneg_mean", 'o', 1.2803920858); /* eps < 0 == eps 0 on exA rows */
     /* Example C (section 4): targets 0.1, 0.2, 0.7 are float32-rounded */

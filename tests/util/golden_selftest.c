@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int status = 0;
     size_t total = 0;
     if (argc < 2) {

@@ -42,16 +42,16 @@ cl_mem tu_buffer(size_t bytes, const void *init) {
 void tu_read(cl_mem b, size_t bytes, void *out) {
     if (!bytes)
         return;
-    cl_int err = clEnqueueReadBuffer(clce_device_queue(tu_device()), b, CL_TRUE, 0, bytes, out,
-                                     0, NULL, NULL);
+    cl_int err = clEnqueueReadBuffer(clce_device_queue(tu_device()), b, CL_TRUE, 0, bytes, out, 0,
+                                     NULL, NULL);
     ck_assert_msg(err == CL_SUCCESS, "clEnqueueReadBuffer = %d", err);
 }
 
 void tu_write(cl_mem b, size_t bytes, const void *in) {
     if (!bytes)
         return;
-    cl_int err = clEnqueueWriteBuffer(clce_device_queue(tu_device()), b, CL_TRUE, 0, bytes, in,
-                                      0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(clce_device_queue(tu_device()), b, CL_TRUE, 0, bytes, in, 0,
+                                      NULL, NULL);
     ck_assert_msg(err == CL_SUCCESS, "clEnqueueWriteBuffer = %d", err);
 }
 
@@ -111,8 +111,7 @@ clce_tensor_desc tu_make_layout(clce_dtype dtype, int ndim, const int64_t *sizes
     return d;
 }
 
-static void walk(const clce_tensor_desc *d, const void *src, void *dst, size_t esize,
-                 int scatter) {
+static void walk(const clce_tensor_desc *d, const void *src, void *dst, size_t esize, int scatter) {
     int64_t numel = clce_tensor_numel(d);
     int64_t idx[CLCE_MAX_DIMS] = {0};
     for (int64_t i = 0; i < numel; ++i) {
@@ -120,11 +119,9 @@ static void walk(const clce_tensor_desc *d, const void *src, void *dst, size_t e
         for (int k = 0; k < d->ndim; ++k)
             off += idx[k] * d->strides[k];
         if (scatter)
-            memcpy((char *)dst + (size_t)off * esize, (const char *)src + (size_t)i * esize,
-                   esize);
+            memcpy((char *)dst + (size_t)off * esize, (const char *)src + (size_t)i * esize, esize);
         else
-            memcpy((char *)dst + (size_t)i * esize, (const char *)src + (size_t)off * esize,
-                   esize);
+            memcpy((char *)dst + (size_t)i * esize, (const char *)src + (size_t)off * esize, esize);
         for (int k = d->ndim - 1; k >= 0; --k) {
             if (++idx[k] < d->sizes[k])
                 break;
@@ -186,8 +183,8 @@ int tu_check_close(const char *what, const float *got, const double *ref, size_t
                 max_rel = rel;
         }
     }
-    fprintf(stderr, "%s: n=%zu max_abs=%.3g (at %zu) max_rel=%.3g atol=%.3g rtol=%.3g %s\n",
-                what, n, max_abs, worst, max_rel, atol, rtol, bad ? "FAIL" : "ok");
+    fprintf(stderr, "%s: n=%zu max_abs=%.3g (at %zu) max_rel=%.3g atol=%.3g rtol=%.3g %s\n", what,
+            n, max_abs, worst, max_rel, atol, rtol, bad ? "FAIL" : "ok");
     return bad == 0;
 }
 

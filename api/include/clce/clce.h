@@ -51,7 +51,7 @@ extern "C" {
 #define CLCE_VERSION_MAJOR 0
 #define CLCE_VERSION_MINOR 1
 #define CLCE_VERSION_PATCH 0
-#define CLCE_VERSION_NUMBER                                                                       \
+#define CLCE_VERSION_NUMBER                                                                        \
     (CLCE_VERSION_MAJOR * 10000 + CLCE_VERSION_MINOR * 100 + CLCE_VERSION_PATCH)
 #define CLCE_VERSION_STRING "0.1.0"
 
@@ -63,17 +63,17 @@ CLCE_API const char *clce_version_string(void);
 /* ------------------------------------------------------------------------------------------ */
 /* Status codes.  Values are pinned forever: new codes get new numbers.                        */
 
-#define CLCE_STATUS_LIST(X)                                                                      \
-    X(CLCE_OK, 0, "success")                                                                     \
-    X(CLCE_ERROR_INVALID_ARGUMENT, -1, "invalid argument")                                       \
-    X(CLCE_ERROR_INVALID_DTYPE, -2, "unsupported or mismatched data type")                       \
-    X(CLCE_ERROR_INVALID_SHAPE, -3, "shape mismatch or invalid shape")                           \
-    X(CLCE_ERROR_INVALID_LAYOUT, -4, "strides or offset invalid for the buffer")                 \
-    X(CLCE_ERROR_UNSUPPORTED, -5, "not supported")                                               \
-    X(CLCE_ERROR_NO_DEVICE, -6, "no OpenCL device found")                                        \
-    X(CLCE_ERROR_BUILD, -7, "OpenCL kernel build failed")                                        \
-    X(CLCE_ERROR_OPENCL, -8, "OpenCL call failed")                                               \
-    X(CLCE_ERROR_OUT_OF_MEMORY, -9, "out of memory")                                             \
+#define CLCE_STATUS_LIST(X)                                                                        \
+    X(CLCE_OK, 0, "success")                                                                       \
+    X(CLCE_ERROR_INVALID_ARGUMENT, -1, "invalid argument")                                         \
+    X(CLCE_ERROR_INVALID_DTYPE, -2, "unsupported or mismatched data type")                         \
+    X(CLCE_ERROR_INVALID_SHAPE, -3, "shape mismatch or invalid shape")                             \
+    X(CLCE_ERROR_INVALID_LAYOUT, -4, "strides or offset invalid for the buffer")                   \
+    X(CLCE_ERROR_UNSUPPORTED, -5, "not supported")                                                 \
+    X(CLCE_ERROR_NO_DEVICE, -6, "no OpenCL device found")                                          \
+    X(CLCE_ERROR_BUILD, -7, "OpenCL kernel build failed")                                          \
+    X(CLCE_ERROR_OPENCL, -8, "OpenCL call failed")                                                 \
+    X(CLCE_ERROR_OUT_OF_MEMORY, -9, "out of memory")                                               \
     X(CLCE_ERROR_TARGET_OUT_OF_RANGE, -10, "target class index out of range")
 
 typedef enum clce_status {
@@ -99,8 +99,8 @@ CLCE_API const char *clce_last_error_detail(void);
 typedef enum clce_dtype {
     CLCE_DTYPE_INVALID = 0,
     CLCE_F32 = 1,
-    CLCE_F64 = 2, /* reserved: not yet accepted by any op */
-    CLCE_F16 = 3, /* reserved */
+    CLCE_F64 = 2,  /* reserved: not yet accepted by any op */
+    CLCE_F16 = 3,  /* reserved */
     CLCE_BF16 = 4, /* reserved */
     CLCE_I64 = 10,
     CLCE_I32 = 11,
@@ -124,8 +124,7 @@ typedef struct clce_tensor_desc {
 } clce_tensor_desc;
 
 /** A contiguous row-major (C order) descriptor; sizes may be NULL when ndim is 0. */
-CLCE_API clce_tensor_desc clce_tensor_contiguous(clce_dtype dtype, int ndim,
-                                                 const int64_t *sizes);
+CLCE_API clce_tensor_desc clce_tensor_contiguous(clce_dtype dtype, int ndim, const int64_t *sizes);
 /** Number of elements (1 for ndim 0). */
 CLCE_API int64_t clce_tensor_numel(const clce_tensor_desc *desc);
 
@@ -213,7 +212,7 @@ typedef enum clce_reduction {
 #define CLCE_CLASS_AXIS_DEFAULT (-1000)
 
 typedef struct clce_loss_desc {
-    unsigned struct_version; /* stamped by clce_loss_desc_init */
+    unsigned struct_version;  /* stamped by clce_loss_desc_init */
     clce_reduction reduction; /* default CLCE_REDUCTION_MEAN */
     int64_t ignore_index;     /* default -100 (class-index targets only) */
     double label_smoothing;   /* default 0; in [0, 1]; negative acts as 0 (PyTorch) */
@@ -245,12 +244,13 @@ CLCE_API void clce_loss_desc_init(clce_loss_desc *desc);
  * A target out of range is found on the device (see the header comment).  *event, if event is
  * non-NULL, receives an event for the op's last command; the caller releases it.
  */
-CLCE_API clce_status clce_cross_entropy_forward(
-    clce_device *device, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
-    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
-    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *loss_desc,
-    cl_mem loss, cl_mem stats, cl_uint num_wait_events, const cl_event *wait_events,
-    cl_event *event);
+CLCE_API clce_status clce_cross_entropy_forward(clce_device *device, const clce_loss_desc *desc,
+                                                const clce_tensor_desc *input_desc, cl_mem input,
+                                                const clce_tensor_desc *target_desc, cl_mem target,
+                                                const clce_tensor_desc *weight_desc, cl_mem weight,
+                                                const clce_tensor_desc *loss_desc, cl_mem loss,
+                                                cl_mem stats, cl_uint num_wait_events,
+                                                const cl_event *wait_events, cl_event *event);
 
 /** Blocking form: enqueue, wait, report device-side errors. */
 CLCE_API clce_status clce_cross_entropy_forward_sync(
@@ -299,11 +299,13 @@ CLCE_API clce_status clce_cross_entropy_fused(
 
 /** nll_loss forward: same shapes, weight, ignore_index and reductions as cross_entropy with
  *  class-index targets; desc->label_smoothing must be 0.  Input ndim >= 1. */
-CLCE_API clce_status clce_nll_loss_forward(
-    clce_device *device, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
-    cl_mem input, const clce_tensor_desc *target_desc, cl_mem target,
-    const clce_tensor_desc *weight_desc, cl_mem weight, const clce_tensor_desc *loss_desc,
-    cl_mem loss, cl_uint num_wait_events, const cl_event *wait_events, cl_event *event);
+CLCE_API clce_status clce_nll_loss_forward(clce_device *device, const clce_loss_desc *desc,
+                                           const clce_tensor_desc *input_desc, cl_mem input,
+                                           const clce_tensor_desc *target_desc, cl_mem target,
+                                           const clce_tensor_desc *weight_desc, cl_mem weight,
+                                           const clce_tensor_desc *loss_desc, cl_mem loss,
+                                           cl_uint num_wait_events, const cl_event *wait_events,
+                                           cl_event *event);
 
 /** nll_loss backward: grad_input[r, t_r] = -g_r w_{t_r}, 0 elsewhere.  Only the input's shape
  *  is used (input_desc); grad_input_desc NULL means contiguous in the input's shape. */
@@ -326,20 +328,24 @@ CLCE_API clce_status clce_softmax_forward(clce_device *device, int dim,
 CLCE_API clce_status clce_log_softmax_forward(clce_device *device, int dim,
                                               const clce_tensor_desc *input_desc, cl_mem input,
                                               const clce_tensor_desc *output_desc, cl_mem output,
-                                              cl_uint num_wait_events,
-                                              const cl_event *wait_events, cl_event *event);
+                                              cl_uint num_wait_events, const cl_event *wait_events,
+                                              cl_event *event);
 /** Backward from the forward's output y and upstream gradient g:
  *  softmax: dx = y (g - sum(g y)); log_softmax: dx = g - exp(y) sum(g). */
-CLCE_API clce_status clce_softmax_backward(
-    clce_device *device, int dim, const clce_tensor_desc *output_desc, cl_mem output,
-    const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
-    const clce_tensor_desc *grad_input_desc, cl_mem grad_input, cl_uint num_wait_events,
-    const cl_event *wait_events, cl_event *event);
-CLCE_API clce_status clce_log_softmax_backward(
-    clce_device *device, int dim, const clce_tensor_desc *output_desc, cl_mem output,
-    const clce_tensor_desc *grad_output_desc, cl_mem grad_output,
-    const clce_tensor_desc *grad_input_desc, cl_mem grad_input, cl_uint num_wait_events,
-    const cl_event *wait_events, cl_event *event);
+CLCE_API clce_status clce_softmax_backward(clce_device *device, int dim,
+                                           const clce_tensor_desc *output_desc, cl_mem output,
+                                           const clce_tensor_desc *grad_output_desc,
+                                           cl_mem grad_output,
+                                           const clce_tensor_desc *grad_input_desc,
+                                           cl_mem grad_input, cl_uint num_wait_events,
+                                           const cl_event *wait_events, cl_event *event);
+CLCE_API clce_status clce_log_softmax_backward(clce_device *device, int dim,
+                                               const clce_tensor_desc *output_desc, cl_mem output,
+                                               const clce_tensor_desc *grad_output_desc,
+                                               cl_mem grad_output,
+                                               const clce_tensor_desc *grad_input_desc,
+                                               cl_mem grad_input, cl_uint num_wait_events,
+                                               const cl_event *wait_events, cl_event *event);
 
 #ifdef __cplusplus
 }
