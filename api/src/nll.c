@@ -164,9 +164,8 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
     if (input_desc->ndim < 1)
         return clce__fail(CLCE_ERROR_INVALID_SHAPE,
                           "input: ndim is 0; expected (C), (N, C) or (N, C, d1, ..., dK)");
-    clce_tensor_desc gi =
-        grad_input_desc ? *grad_input_desc
-                        : clce_tensor_contiguous(CLCE_F32, input_desc->ndim, input_desc->sizes);
+    /* no descriptor: the gradient keeps the input's layout (strides and offset) */
+    clce_tensor_desc gi = grad_input_desc ? *grad_input_desc : *input_desc;
     clce_status st = clce__check_tensor("grad_input", &gi, grad_input, F32_ONLY, true);
     if (st != CLCE_OK)
         return st;

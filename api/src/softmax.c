@@ -138,6 +138,9 @@ static clce_status backward(int log, clce_device *dev, int dim, const clce_tenso
     clce_status st = check_common(dev, num_wait_events, wait_events);
     if (st == CLCE_OK)
         st = clce__check_tensor("output", output_desc, output, F32_ONLY, false);
+    /* no descriptor: the gradient takes the layout of the forward's output */
+    if (!grad_input_desc)
+        grad_input_desc = output_desc;
     if (st == CLCE_OK)
         st = clce__check_tensor("grad_output", grad_output_desc, grad_output, F32_ONLY, false);
     if (st == CLCE_OK)

@@ -308,7 +308,7 @@ CLCE_API clce_status clce_nll_loss_forward(clce_device *device, const clce_loss_
                                            cl_event *event);
 
 /** nll_loss backward: grad_input[r, t_r] = -g_r w_{t_r}, 0 elsewhere.  Only the input's shape
- *  is used (input_desc); grad_input_desc NULL means contiguous in the input's shape. */
+ *  is used (input_desc); grad_input_desc NULL means the input's layout (strides, offset). */
 CLCE_API clce_status clce_nll_loss_backward(
     clce_device *device, const clce_loss_desc *desc, const clce_tensor_desc *input_desc,
     const clce_tensor_desc *target_desc, cl_mem target, const clce_tensor_desc *weight_desc,
@@ -331,7 +331,8 @@ CLCE_API clce_status clce_log_softmax_forward(clce_device *device, int dim,
                                               cl_uint num_wait_events, const cl_event *wait_events,
                                               cl_event *event);
 /** Backward from the forward's output y and upstream gradient g:
- *  softmax: dx = y (g - sum(g y)); log_softmax: dx = g - exp(y) sum(g). */
+ *  softmax: dx = y (g - sum(g y)); log_softmax: dx = g - exp(y) sum(g).
+ *  grad_input_desc NULL means the output's layout (its strides and offset). */
 CLCE_API clce_status clce_softmax_backward(clce_device *device, int dim,
                                            const clce_tensor_desc *output_desc, cl_mem output,
                                            const clce_tensor_desc *grad_output_desc,
