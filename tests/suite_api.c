@@ -367,6 +367,55 @@ START_TEST(test_invalid_arguments) {
 }
 END_TEST
 
+/* A backward without a gradient descriptor writes in the input's (softmax: output's) layout:
+ * the same bits as with that descriptor passed explicitly. */
+START_TEST(test_default_grad_layouts) {
+    clce_device *dev = tu_device();
+    int64_t sizes[2] = {3, 4};
+    size_t ne;
+    clce_tensor_desc d = tu_make_layout(CLCE_F32, 2, sizes, TU_PADDED, &ne);
+    float x[12], buf[64] = {0}, g[64] = {0};
+    for (int i = 0; i < 12; ++i)
+        x[i] = (float)(i % 5) - 1.5f;
+    tu_scatter(&d, x, buf, sizeof(float));
+    tu_scatter(&d, x, g, sizeof(float));
+    int64_t t[3] = {1, 3, 0}, three = 3;
+    clce_tensor_desc dt = clce_tensor_contiguous(CLCE_I64, 1, &three);
+    clce_tensor_desc dg = clce_tensor_contiguous(CLCE_F32, 0, NULL);
+    float one = 1.0f;
+    cl_mem bx = tu_buffer(ne * 4, buf), bg = tu_buffer(ne * 4, g), bt = tu_buffer(sizeof t, t),
+           bone = tu_buffer(4, &one);
+    clce_loss_desc ld;
+    clce_loss_desc_init(&ld);
+    for (int op = 0; op < 3; ++op) {
+        float a[64], b[64];
+        for (int pass = 0; pass < 2; ++pass) {
+            float fill[64];
+            for (int i = 0; i < 64; ++i)
+                fill[i] = -3.0f;
+            cl_mem out = tu_buffer(ne * 4, fill);
+            const clce_tensor_desc *gd = pass ? &d : NULL;
+            clce_status st =
+                op == 0   ? clce_nll_loss_backward(dev, &ld, &d, &dt, bt, NULL, NULL, &dg, bone, gd,
+                                                   out, 0, NULL, NULL)
+                : op == 1 ? clce_softmax_backward(dev, 1, &d, bx, &d, bg, gd, out, 0, NULL, NULL)
+                          : clce_cross_entropy_backward(dev, &ld, &d, bx, &dt, bt, NULL, NULL, &dg,
+                                                        bone, NULL, gd, out, 0, NULL, NULL);
+            ck_assert_msg(st == CLCE_OK, "op %d: %s", op, clce_last_error_detail());
+            ck_assert_int_eq(clce_device_sync(dev), CLCE_OK);
+            tu_read(out, ne * 4, pass ? b : a);
+            tu_release(out);
+        }
+        ck_assert_msg(memcmp(a, b, ne * 4) == 0, "op %d: default layout differs", op);
+        ck_assert_msg(a[0] == -3.0f, "op %d: padding element 0 was written", op);
+    }
+    tu_release(bx);
+    tu_release(bg);
+    tu_release(bt);
+    tu_release(bone);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("api");
     TCase *tc = tcase_create("api");
@@ -377,6 +426,7 @@ int main(void) {
     tcase_add_test(tc, test_adopt_queue);
     tcase_add_test(tc, test_program_cache);
     tcase_add_test(tc, test_invalid_arguments);
+    tcase_add_test(tc, test_default_grad_layouts);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
