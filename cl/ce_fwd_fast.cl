@@ -99,27 +99,18 @@ inline float16 fexp16_finite(float16 d) {
     return as_float16(as_int16(p) + (as_int16(t) << 23));
 }
 
+/* exp(d) for any d <= 0 (and small positive d): fexp16_finite's bits for finite d, so a lane's
+ * result never depends on whether its neighbours took the careful path (the 16-lane kernels
+ * share row statistics between forward, backward and fused only if it does not); -inf -> 0,
+ * NaN -> NaN. */
 inline float16 fexp16(float16 d) {
 #if EXPV == 0
     return d;
 #elif EXPV == 1
     return exp(d);
 #else
-    /* round to nearest with the 1.5 * 2^23 trick: no library calls, all lanes in registers */
-    const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
-    const float16 n = t - (float16)12582912.0f;
-    const int16 ni = as_int16(t) - (int16)0x4B400000;
-    float16 r = fma(n, (float16)(-0.693145751953125f), d);
-    r = fma(n, (float16)(-1.428606765330187045e-06f), r);
-    float16 p = (float16)(1.0f / 720.0f);
-    p = fma(p, r, (float16)(1.0f / 120.0f));
-    p = fma(p, r, (float16)(1.0f / 24.0f));
-    p = fma(p, r, (float16)(1.0f / 6.0f));
-    p = fma(p, r, (float16)0.5f);
-    p = fma(p, r, (float16)1.0f);
-    p = fma(p, r, (float16)1.0f);
-    const float16 scale = as_float16((ni + (int16)127) << 23);
-    return select(p * scale, (float16)0.0f, d < (float16)(-87.0f));
+    const float16 e = select(fexp16_finite(d), (float16)0.0f, d == (float16)(-INFINITY));
+    return select(e, d, isnan(d));
 #endif
 }
 
@@ -395,6 +386,75 @@ inline float hsum_acc16(float16 v) {
 }
 #endif
 
+/* The 16-lane row statistics (running max m, s = sum exp(x - m), the target logits xt and, with
+ * SMOOTH, A and W): one routine for the forward, the backward and the fused kernel, so all three
+ * get the same bits for a row.  Each lane's result depends on its own row only. */
+inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16,
+                        long classes, __global const float *w, int has_w, float16 *pm, float16 *ps,
+                        float16 *pxt, acc16_t *pA, acc_t *pW) {
+    float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
+#if SMOOTH
+    acc16_t A = (acc16_t)0;
+    acc_t W = 0;
+#endif
+    for (long c0 = 0; c0 < classes; c0 += LCH) {
+        float16 buf[LCH];
+        float16 vm = (float16)(-INFINITY), vs = (float16)0.0f;
+#pragma unroll
+        for (int k = 0; k < LCH; ++k) {
+            if (c0 + k < classes) {
+                const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
+                buf[k] = v;
+                vm = fmax(vm, v);
+                vs += v;
+                xt = select(xt, v, tg16 == (int16)(int)(c0 + k));
+            }
+        }
+        const float16 nm = fmax(m, vm);
+        const float16 sc = select(fexp16(m - nm), (float16)0.0f, m == -INFINITY);
+        /* NaN or infinities in this chunk: the exact-semantics exp */
+        const int special = any(!isfinite(vs));
+        float16 acc = (float16)0.0f;
+#if SMOOTH
+        float16 aa = (float16)0.0f;
+        acc_t ww = 0;
+#endif
+#pragma unroll
+        for (int k = 0; k < LCH; ++k) {
+            if (c0 + k < classes) {
+                const float16 v = buf[k];
+                const float16 d =
+                    special ? select(v - nm, (float16)(-INFINITY), v == -INFINITY) : v - nm;
+                acc += special ? fexp16(d) : fexp16_finite(d);
+#if SMOOTH
+                const float wc = has_w ? w[c0 + k] : 1.0f;
+                aa += wc * d;
+                ww += (acc_t)wc;
+#endif
+            }
+        }
+        s = s * sc + acc;
+#if SMOOTH
+        const float16 shift = select((float16)((float)W) * (m - nm), (float16)0.0f, m == -INFINITY);
+        A += CONVERT_ACC16(shift) + CONVERT_ACC16(aa);
+        W += ww;
+#endif
+        m = nm;
+    }
+    *pm = m;
+    *ps = s;
+    *pxt = xt;
+#if SMOOTH
+    *pA = A;
+    *pW = W;
+#else
+    (void)pA;
+    (void)pW;
+    (void)w;
+    (void)has_w;
+#endif
+}
+
 /* Each item takes GPI consecutive groups of 16 lanes (long sequential streams per class for
  * the prefetcher) and, for sum/mean, writes one triple: its groups summed in order. */
 __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __global const TARGET_T *t,
@@ -444,56 +504,14 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
             tg16 = vload16(0, tg);
         }
 
-        float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
+        float16 m, s, xt;
 #if SMOOTH
-        acc16_t A = (acc16_t)0;
-        acc_t W = 0;
+        acc16_t A;
+        acc_t W;
+        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W);
+#else
+        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0);
 #endif
-        for (long c0 = 0; c0 < classes; c0 += LCH) {
-            float16 buf[LCH];
-            float16 vm = (float16)(-INFINITY), vs = (float16)0.0f;
-#pragma unroll
-            for (int k = 0; k < LCH; ++k) {
-                if (c0 + k < classes) {
-                    const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
-                    buf[k] = v;
-                    vm = fmax(vm, v);
-                    vs += v;
-                    xt = select(xt, v, tg16 == (int16)(int)(c0 + k));
-                }
-            }
-            const float16 nm = fmax(m, vm);
-            const float16 sc = select(fexp16(m - nm), (float16)0.0f, m == -INFINITY);
-            /* NaN or infinities in this chunk: the exact-semantics exp */
-            const int special = any(!isfinite(vs));
-            float16 acc = (float16)0.0f;
-#if SMOOTH
-            float16 aa = (float16)0.0f;
-            acc_t ww = 0;
-#endif
-#pragma unroll
-            for (int k = 0; k < LCH; ++k) {
-                if (c0 + k < classes) {
-                    const float16 v = buf[k];
-                    const float16 d =
-                        special ? select(v - nm, (float16)(-INFINITY), v == -INFINITY) : v - nm;
-                    acc += special ? fexp16(d) : fexp16_finite(d);
-#if SMOOTH
-                    const float wc = has_w ? w[c0 + k] : 1.0f;
-                    aa += wc * d;
-                    ww += (acc_t)wc;
-#endif
-                }
-            }
-            s = s * sc + acc;
-#if SMOOTH
-            const float16 shift =
-                select((float16)((float)W) * (m - nm), (float16)0.0f, m == -INFINITY);
-            A += CONVERT_ACC16(shift) + CONVERT_ACC16(aa);
-            W += ww;
-#endif
-            m = nm;
-        }
         const float16 lse = log(s);
         const int16 valid = tg16 >= (int16)0;
         float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
@@ -657,5 +675,305 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
         row_vals[3 * r + 2] = den;
 #endif
     }
+}
+#endif
+
+/* ---- backward and fused loss + gradient (GRAD=1) -----------------------------------------
+ * The row statistics come from the same routines as the forward's (scan_contig for float16
+ * rows, lanes_stats for 16 lanes), or from the stats buffer (stats_in): so backward without
+ * stats, backward with the forward's stats and the fused kernel write the same gradient bits.
+ * Gradient (PyTorch's composite, as ce_grad.cl): with scale g (grad_output, / den for mean),
+ *   a = -(g eps / C), b = -(g (1 - eps))  (SMOOTH);  eps = 0: a = 0, b = -g
+ *   dx_c = w_c a + [c = t] w_t b - p_c (a W + w_t b),   p_c = exp((x_c - m) - lse)
+ * in float (af, tc = w_t b, sd = a W + w_t b computed in acc_t, then rounded).  An ignored row
+ * has af = tc = sd = 0: dx = -p * 0, NaN where p is NaN (as PyTorch).  One exp per logit in the
+ * writing pass; the fused kernel re-reads the row it has just scanned from cache.
+ * Required: GRAD, GO_NONE (per-row grad_output), OUT_NONE (per-row loss), SMOOTH, HAS_W. */
+#if GRAD
+#ifndef GO_NONE
+#define GO_NONE 0
+#endif
+
+/* Sum of the weights in a fixed (vector) order; C without weights. */
+inline acc_t weight_sum(__global const float *w, int has_w, long classes) {
+    if (!has_w)
+        return (acc_t)classes;
+    acc16_t a16 = (acc16_t)0;
+    long c = 0;
+    for (; c + 16 <= classes; c += 16)
+        a16 += CONVERT_ACC16(vload16(0, w + c));
+    acc_t s = hsum_acc16(a16);
+    for (; c < classes; ++c)
+        s += (acc_t)w[c];
+    return s;
+}
+
+/* g for a row: grad_output (scalar or per row), divided by the device-summed weights (mean). */
+inline acc_t row_scale(__global const float *go, long go_off, long ogo, int has_go, int mean,
+                       __global const acc_t *den) {
+#if !GO_NONE
+    (void)ogo;
+    ogo = 0;
+#endif
+    const acc_t g = has_go ? (acc_t)go[go_off + ogo] : 1;
+    return mean ? g / den[0] : g;
+}
+
+inline void grad_coefs(int valid, long tgt, __global const float *w, int has_w, acc_t scale,
+                       float eps, long classes, acc_t wsum, float *af, float *tc, float *sd) {
+    *af = 0.0f;
+    *tc = 0.0f;
+    *sd = 0.0f;
+    if (!valid)
+        return;
+    const acc_t wt = has_w ? (acc_t)w[tgt] : 1;
+#if SMOOTH
+    const acc_t a = -(scale * (acc_t)eps / (acc_t)classes);
+    const acc_t b = -(scale * (1 - (acc_t)eps));
+    *af = (float)a;
+    *tc = (float)(wt * b);
+    *sd = (float)((acc_t)*af * wsum + (acc_t)*tc);
+#else
+    (void)eps;
+    (void)classes;
+    (void)wsum;
+    *tc = (float)(wt * -scale);
+    *sd = *tc;
+#endif
+}
+
+/* One vector of gradients: logits v at classes c0 + lane.  dl = w af + [c = t] tc in one fma and
+ * sd = af W + tc from the same rounded af, tc: a row whose gradient is exactly zero (C = 1:
+ * p = 1, dl = sd) stays exactly zero. */
+inline float16 grad_vec(float16 v, float16 wv, float16 m, float16 lse, int16 tdiff, float16 af,
+                        float16 tc, float16 sd) {
+    const float16 p = fexp16((v - m) - lse);
+    const float16 tsel = select((float16)0.0f, tc, tdiff == (int16)0);
+#if SMOOTH
+    const float16 dl = fma(wv, af, tsel);
+#else
+    (void)wv;
+    (void)af;
+    const float16 dl = tsel;
+#endif
+    return dl - p * sd;
+}
+
+/* Writes the gradient of n contiguous logits p (classes c0..c0+n-1) to q (stride qs). */
+inline void grad_contig(__global const float *p, __global float *q, long qs, long c0, long n,
+                        __global const float *w, int has_w, float m, float lse, long tgt, float af,
+                        float tc, float sd) {
+    const int16 iota = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (long i = 0; i < n; i += 16) {
+        const int nv = (int)min((long)16, n - i);
+        float16 v, wv = (float16)1.0f;
+        if (nv == 16) {
+            v = vload16(0, p + i);
+#if SMOOTH
+            if (has_w)
+                wv = vload16(0, w + c0 + i);
+#endif
+        } else {
+            float tmp[16], tw[16];
+            for (int l = 0; l < 16; ++l) {
+                tmp[l] = l < nv ? p[i + l] : 0.0f;
+                tw[l] = l < nv && has_w ? w[c0 + i + l] : 1.0f;
+            }
+            v = vload16(0, tmp);
+            wv = vload16(0, tw);
+        }
+        const int16 tdiff = iota - (int16)(int)(tgt - c0 - i);
+        const float16 g =
+            grad_vec(v, wv, (float16)m, (float16)lse, tdiff, (float16)af, (float16)tc, (float16)sd);
+        if (nv == 16 && qs == 1) {
+            vstore16(g, 0, q + i);
+        } else {
+            float tg[16];
+            vstore16(g, 0, tg);
+            for (int l = 0; l < nv; ++l)
+                q[(i + l) * qs] = tg[l];
+        }
+    }
+}
+
+/* Geometry A (size): 0 input, 1 target, 2 grad_input; geometry B (size_b): 1 loss (OUT_NONE),
+ * 2 grad_output (GO_NONE).  One item per (row, segment); nseg > 1 only with stats_in. */
+__kernel void ce_grad_vrows(__global const float *x, long x_off, __global const TARGET_T *t,
+                            long t_off, __global const float *w, int has_w,
+                            __global const float *go, long go_off, int has_go, __global float *grad,
+                            long g_off, long gcs, __global const float *stats, int stats_in,
+                            __global float *loss, long o_off, int has_loss,
+                            __global acc_t *row_vals, __global const acc_t *den, int mean,
+                            long rows, long classes, long ignore_index, float eps, long seg_len,
+                            long nseg, long8 size, long8 sx, long8 st, long8 sgi, long8 size_b,
+                            long8 so, long8 sgo, __global const int *rec) {
+    const long gid = get_global_id(0);
+    const long r = gid / nseg, sg = gid % nseg;
+    if (r >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
+    long ox, ot, og, oo = 0, ogo = 0, u;
+    row_offsets(r, size, sx, st, sgi, sgi, &ox, &ot, &og, &u);
+    if (GO_NONE || OUT_NONE)
+        row_offsets(r, size_b, so, so, sgo, sgo, &u, &oo, &ogo, &u);
+    __global const float *xr = x + x_off + ox;
+    const long tgt = (long)t[t_off + ot];
+    const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+    float m, lse;
+    if (stats_in) {
+        m = stats[2 * r];
+        lse = stats[2 * r + 1];
+    } else {
+        float s = 0.0f;
+        acc_t A = 0, W = 0;
+        m = -INFINITY;
+        scan_contig(xr, classes, w, has_w, &m, &s, &A, &W);
+        const float xt = valid ? xr[tgt] : 0.0f;
+        acc_t nll, smooth, dn;
+        row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &dn, &lse);
+        if (has_loss) {
+#if OUT_NONE
+            loss[o_off + oo] = (float)row_loss(nll, smooth, valid, eps, classes);
+#else
+            row_vals[3 * r] = nll;
+            row_vals[3 * r + 1] = smooth;
+            row_vals[3 * r + 2] = dn;
+#endif
+        }
+    }
+    const acc_t scale = row_scale(go, go_off, ogo, has_go, mean, den);
+    float af, tc, sd;
+    grad_coefs(valid, tgt, w, has_w, scale, eps, classes,
+               SMOOTH && valid ? weight_sum(w, has_w, classes) : 0, &af, &tc, &sd);
+    const long c0 = sg * seg_len, c1 = min(classes, c0 + seg_len);
+    if (c1 > c0)
+        grad_contig(xr + c0, grad + g_off + og + c0 * gcs, gcs, c0, c1 - c0, w, has_w, m, lse, tgt,
+                    af, tc, sd);
+}
+
+/* 16 lanes along the innermost row dimension, as ce_fwd_lanes; GPI groups per item.  With a
+ * reduced loss each item writes one {nll, smooth, den} triple (its groups in order). */
+__kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
+                            __global const TARGET_T *t, long t_off, __global const float *w,
+                            int has_w, __global const float *go, long go_off, int has_go,
+                            __global float *grad, long g_off, long gcs, __global const float *stats,
+                            int stats_in, __global float *loss, long o_off, int has_loss,
+                            __global acc_t *row_vals, __global const acc_t *den, int mean,
+                            long rows, long classes, long ignore_index, float eps, long8 size,
+                            long8 sx, long8 st, long8 sgi, long8 size_b, long8 so, long8 sgo,
+                            long gpi, __global const int *rec) {
+    const long gid = get_global_id(0);
+    const long inner = size.s0;
+    const long gpo = (inner + 15) / 16;
+    const long ngroups = rows / inner * gpo;
+    if (gid * gpi >= ngroups || rec[REC_BAD_ROW] != REC_CLEAR)
+        return;
+    const long ls = sx.s0, gls = sgi.s0;
+    const acc_t wsum = SMOOTH ? weight_sum(w, has_w, classes) : 0;
+    acc_t tn = 0, tsm = 0, td = 0;
+    const long q1 = min(ngroups, (gid + 1) * gpi);
+    for (long q = gid * gpi; q < q1; ++q) {
+        const long o = q / gpo, j0 = (q % gpo) * 16;
+        const long r0 = o * inner + j0;
+        const int nl = (int)min((long)16, inner - j0);
+        long ox, ot, og, u;
+        row_offsets(r0, size, sx, st, sgi, sgi, &ox, &ot, &og, &u);
+        __global const float *xb = x + x_off + ox;
+        __global float *gb = grad + g_off + og;
+        int tg[16];
+        for (int l = 0; l < 16; ++l) {
+            const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
+            tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
+        }
+        const int16 tg16 = vload16(0, tg);
+        long oo[16], ogo[16];
+        for (int l = 0; l < 16; ++l) {
+            oo[l] = 0;
+            ogo[l] = 0;
+            if ((GO_NONE || OUT_NONE) && l < nl)
+                row_offsets(r0 + l, size_b, so, so, sgo, sgo, &u, &oo[l], &ogo[l], &u);
+        }
+        float16 m, lse;
+        if (stats_in) {
+            float mv[16], lv[16];
+            for (int l = 0; l < 16; ++l) {
+                const long rr = r0 + (l < nl ? l : nl - 1);
+                mv[l] = stats[2 * rr];
+                lv[l] = stats[2 * rr + 1];
+            }
+            m = vload16(0, mv);
+            lse = vload16(0, lv);
+        } else {
+            float16 s, xt;
+#if SMOOTH
+            acc16_t A;
+            acc_t W;
+            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W);
+#else
+            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0);
+#endif
+            lse = log(s);
+            if (has_loss) {
+                float mv[16], lv[16], xv[16];
+#if SMOOTH
+                acc_t av[16];
+                vstore16(A, 0, av);
+#endif
+                vstore16(m, 0, mv);
+                vstore16(lse, 0, lv);
+                vstore16(xt, 0, xv);
+                for (int l = 0; l < nl; ++l) {
+                    acc_t nll = 0, smooth = 0, dn = 0;
+                    if (tg[l] >= 0) {
+                        const acc_t wt = has_w ? (acc_t)w[tg[l]] : 1;
+                        nll = -wt * (acc_t)((xv[l] - mv[l]) - lv[l]);
+#if SMOOTH
+                        smooth = -(av[l] - W * (acc_t)lv[l]);
+#endif
+                        dn = wt;
+                    }
+#if OUT_NONE
+                    loss[o_off + oo[l]] = (float)row_loss(nll, smooth, tg[l] >= 0, eps, classes);
+#else
+                    tn += nll;
+                    tsm += smooth;
+                    td += dn;
+#endif
+                }
+            }
+        }
+        float af[16], tc[16], sd[16];
+        for (int l = 0; l < 16; ++l) {
+            const acc_t scale = row_scale(go, go_off, ogo[l], has_go, mean, den);
+            grad_coefs(l < nl && tg[l] >= 0, tg[l], w, has_w, scale, eps, classes, wsum, &af[l],
+                       &tc[l], &sd[l]);
+        }
+        const float16 af16 = vload16(0, af), tc16 = vload16(0, tc), sd16 = vload16(0, sd);
+        for (long c = 0; c < classes; ++c) {
+            const float16 v = lane_load(xb + c * cs, ls, nl);
+            const float16 wv = (float16)(has_w ? w[c] : 1.0f);
+            const float16 g = grad_vec(v, wv, m, lse, tg16 - (int16)(int)c, af16, tc16, sd16);
+            __global float *gc = gb + c * gcs;
+            if (nl == 16 && gls == 1) {
+                vstore16(g, 0, gc);
+            } else {
+                float gv[16];
+                vstore16(g, 0, gv);
+                for (int l = 0; l < nl; ++l)
+                    gc[l * gls] = gv[l];
+            }
+        }
+    }
+#if !OUT_NONE
+    if (has_loss) {
+        row_vals[3 * gid] = tn;
+        row_vals[3 * gid + 1] = tsm;
+        row_vals[3 * gid + 2] = td;
+    }
+#else
+    (void)row_vals;
+    (void)tn;
+    (void)tsm;
+    (void)td;
+#endif
 }
 #endif

@@ -32,6 +32,90 @@ typedef struct fcase {
     int special; /* SP_NONFINITE: NaN / +inf / all -inf / some -inf rows */
 } fcase;
 
+/* Backward (with the forward's stats bs, and without), fused out of place and fused in place
+ * on the same variant: the four gradients must be the same bits, and match the reference
+ * (1e-4 relative, 1e-6 * max|grad| absolute); the fused loss matches the reference too. */
+static void run_grad(const fcase *fc, int reduction, const clce_loss_desc *d, int64_t n,
+                     int64_t rows, size_t xe, const float *xb, const double *xd, const int64_t *t,
+                     const double *wd, const clce_tensor_desc *xdsc, cl_mem bx,
+                     const clce_tensor_desc *tdsc, cl_mem bt, const clce_tensor_desc *wdsc,
+                     cl_mem bw, const clce_tensor_desc *ldsc, cl_mem bs, const char *what) {
+    const int none = reduction == CLCE_REDUCTION_NONE;
+    const size_t nout = none ? (size_t)rows : 1;
+    uint64_t rng = 99 + (uint64_t)reduction;
+    float *go = malloc(nout * sizeof *go);
+    double *god = malloc(nout * sizeof *god);
+    for (size_t i = 0; i < nout; ++i) {
+        go[i] = none ? (float)tu_uniform(&rng, 0.5, 1.5) : 0.7f;
+        god[i] = go[i];
+    }
+    cl_mem bgo = tu_buffer(nout * sizeof *go, go);
+    const clce_tensor_desc *wp = fc->weight ? wdsc : NULL;
+    cl_mem wb = fc->weight ? bw : NULL;
+    float *g[4];
+    cl_mem bg = tu_buffer(xe * sizeof(float), NULL);
+    cl_mem bl = tu_buffer(nout * sizeof(float), NULL);
+    cl_mem bxi = tu_buffer(xe * sizeof(float), xb);
+    float *lossf = malloc(nout * sizeof *lossf);
+    for (int v = 0; v < 4; ++v) {
+        clce_status st;
+        if (v < 2)
+            st = clce_cross_entropy_backward(tu_device(), d, xdsc, bx, tdsc, bt, wp, wb, ldsc, bgo,
+                                             v == 0 ? bs : NULL, NULL, bg, 0, NULL, NULL);
+        else
+            st = clce_cross_entropy_fused(tu_device(), d, xdsc, v == 2 ? bx : bxi, tdsc, bt, wp, wb,
+                                          ldsc, bl, ldsc, bgo, NULL, v == 2 ? bg : bxi, 0, NULL,
+                                          NULL);
+        if (st == CLCE_OK)
+            st = clce_device_sync(tu_device());
+        ck_assert_msg(st == CLCE_OK, "%s grad %d: %s: %s", what, v, clce_status_name(st),
+                      clce_last_error_detail());
+        g[v] = malloc(xe * sizeof(float));
+        tu_read(v == 3 ? bxi : bg, xe * sizeof(float), g[v]);
+        if (v == 2)
+            tu_read(bl, nout * sizeof(float), lossf);
+    }
+    for (int v = 1; v < 4; ++v) {
+        /* compare the logical elements (padding of the layout is not written) */
+        float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+        tu_gather(xdsc, g[0], a, sizeof *a);
+        tu_gather(xdsc, g[v], b, sizeof *b);
+        ck_assert_msg(memcmp(a, b, (size_t)n * sizeof *a) == 0,
+                      "%s: gradient %d (%s) differs in bits from backward with stats", what, v,
+                      v == 1   ? "backward without stats"
+                      : v == 2 ? "fused"
+                               : "fused in place");
+        free(a);
+        free(b);
+    }
+    float *gl = malloc((size_t)n * sizeof *gl);
+    tu_gather(xdsc, g[2], gl, sizeof *gl);
+    double *refg = malloc((size_t)n * sizeof *refg), *refl = malloc(nout * sizeof *refl);
+    ref_loss_opts o = {reduction, -100, fc->eps, fc->weight ? wd : NULL};
+    ref_cross_entropy(xd, fc->ndim, fc->sizes, 1, t, NULL, &o, refl, god, refg);
+    double gmax = 0;
+    for (int64_t i = 0; i < n; ++i)
+        if (isfinite(refg[i]))
+            gmax = fmax(gmax, fabs(refg[i]));
+    char w2[200];
+    snprintf(w2, sizeof w2, "%s fused grad", what);
+    ck_assert_msg(tu_check_close(w2, gl, refg, (size_t)n, 1e-6 * gmax, 1e-4), "%s", w2);
+    snprintf(w2, sizeof w2, "%s fused loss", what);
+    ck_assert_msg(tu_check_close(w2, lossf, refl, nout, 1e-5, 1e-5), "%s", w2);
+    for (int v = 0; v < 4; ++v)
+        free(g[v]);
+    free(gl);
+    free(lossf);
+    free(refg);
+    free(refl);
+    free(go);
+    free(god);
+    tu_release(bgo);
+    tu_release(bg);
+    tu_release(bl);
+    tu_release(bxi);
+}
+
 /* Runs one case for one reduction, twice; checks against the reference and bit equality. */
 static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     const int ndim = fc->ndim;
@@ -95,9 +179,9 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     d.reduction = (clce_reduction)reduction;
     d.label_smoothing = fc->eps;
 
-    /* runs 0 and 1 without stats (fast paths); run 2 asks for stats, which routes to the
-     * generic kernel (stats must match the backward's recomputation bit for bit): same loss
-     * within tolerance, stats checked against the reference */
+    /* runs 0 and 1 without stats; run 2 asks for stats (the same fast variant, whose stats the
+     * backward and the fused call recompute bit for bit): same loss within tolerance, stats
+     * checked against the reference */
     float *got[3];
     float *stats[3];
     for (int rep = 0; rep < 3; ++rep) {
@@ -146,6 +230,8 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
                       "%s: stats lse of row %lld: %g vs %g", what, (long long)r,
                       stats[2][2 * r + 1], log(s));
     }
+    run_grad(fc, reduction, &d, n, rows, xe, xb, xd, t, wd, &xdsc, bx, &tdsc, bt, &wdsc, bw, &ldsc,
+             bs, what);
     for (int rep = 0; rep < 3; ++rep) {
         free(got[rep]);
         free(stats[rep]);

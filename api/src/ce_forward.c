@@ -16,7 +16,7 @@
 
 /* Records the first bad target found by a fused check (the pre-pass's second kernel). */
 static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
-                                 const char *target_type, cl_mem target) {
+                                 const char *target_type, cl_mem target, int op_code) {
     char defines[128];
     snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", target_type, g->nd);
     cl_kernel k = NULL;
@@ -24,7 +24,7 @@ static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clc
     if (st == CLCE_OK) {
         cl_long t_off = g->offset[1], classes = g->classes;
         cl_long8 size = clce__geom_sizes(g), strides = clce__geom_strides(g, 1);
-        cl_int seq = clce__next_seq(dev), op = CLCE__OP_CROSS_ENTROPY_FORWARD;
+        cl_int seq = clce__next_seq(dev), op = op_code;
         clce__arg ar[] = {
             CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(classes), CLCE_ARG(size),
             CLCE_ARG(strides), CLCE_ARG(seq),   CLCE_ARG(op),      CLCE_ARG(dev->error_record)};
@@ -37,50 +37,56 @@ static clce_status ce_fwd_record(clce_device *dev, clce__chain *chain, const clc
     return st;
 }
 
-typedef enum { CE_FWD_GENERIC, CE_FWD_VROWS, CE_FWD_LANES, CE_FWD_WGROW } ce_fwd_variant;
-
 /* Which kernel a geometry gets.  vrows needs class stride 1 (vload16 along the row); lanes is
- * correct for any strides (it gathers unless the innermost row dimension is contiguous). */
-static ce_fwd_variant ce_fwd_pick(const clce__tuning *tu, const clce__loss_args *a,
-                                  const clce__rowgeom *g, int want_stats) {
-    /* stats feed the backward, whose recomputation without stats (ce_grad.cl) must give the
-     * same bits: they come from the generic kernel's summation order */
-    if (!tu->fwd_fast || a->prob_target || want_stats || g->rows == 0 || g->classes == 0)
-        return CE_FWD_GENERIC;
+ * correct for any strides (it gathers unless the innermost row dimension is contiguous).  Only
+ * the input's class stride, innermost row stride, rows and classes matter: the same for every
+ * op over the same input. */
+clce__ce_variant clce__ce_fwd_pick(const clce__tuning *tu, const clce__loss_args *a,
+                                   const clce__rowgeom *g) {
+    if (!tu->fwd_fast || a->prob_target || g->rows == 0 || g->classes == 0)
+        return CLCE__CE_GENERIC;
     const int64_t cs = g->class_stride[0], sx0 = g->stride[0][0];
     if (cs == 1 && g->classes >= tu->fwd_wgrow_min_classes)
-        return CE_FWD_WGROW;
+        return CLCE__CE_WGROW;
     if (cs == 1 && g->classes >= tu->fwd_vrow_min_classes)
-        return CE_FWD_VROWS;
+        return CLCE__CE_VROWS;
     if ((cs != 1 && sx0 == 1) || g->classes < tu->fwd_vrow_min_classes)
-        return CE_FWD_LANES;
-    return CE_FWD_GENERIC;
+        return CLCE__CE_LANES;
+    return CLCE__CE_GENERIC;
+}
+
+void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
+                        int64_t *seg_len) {
+    const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
+    *nseg = 1;
+    *seg_len = g->classes;
+    if (g->rows < tu->fwd_split_items && g->classes >= tu->fwd_split_min_classes) {
+        int64_t n = (tu->fwd_split_items + g->rows - 1) / g->rows;
+        int64_t len = (g->classes + n - 1) / n;
+        len = (len + chunk - 1) / chunk * chunk;
+        *seg_len = len;
+        *nseg = (g->classes + len - 1) / len;
+    }
 }
 
 /* Enqueues the whole op on a fast path, or sets *handled = 0 and enqueues nothing. */
-static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__loss_args *a,
-                               const clce__rowgeom *g, cl_mem input, cl_mem target, cl_mem weight,
-                               cl_mem loss, int64_t loss_off, cl_mem stats, int *handled) {
+clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__loss_args *a,
+                              const clce__rowgeom *g, cl_mem input, cl_mem target, cl_mem weight,
+                              cl_mem loss, int64_t loss_off, cl_mem stats, int op, int *handled) {
     const clce__tuning *tu = &dev->tuning;
-    const ce_fwd_variant v = ce_fwd_pick(tu, a, g, stats != NULL);
-    *handled = v != CE_FWD_GENERIC;
+    const clce__ce_variant v = clce__ce_fwd_pick(tu, a, g);
+    *handled = v != CLCE__CE_GENERIC;
     if (!*handled)
         return CLCE_OK;
     const int reduced = a->reduction != CLCE_REDUCTION_NONE;
     const int smooth = a->eps > 0.0f;
     int64_t nseg = 1, seg_len = g->classes, slots = g->rows, gpi = 1;
     size_t global, wg;
-    if (v == CE_FWD_VROWS) {
-        const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
-        if (g->rows < tu->fwd_split_items && g->classes >= tu->fwd_split_min_classes) {
-            nseg = (tu->fwd_split_items + g->rows - 1) / g->rows;
-            seg_len = (g->classes + nseg - 1) / nseg;
-            seg_len = (seg_len + chunk - 1) / chunk * chunk;
-            nseg = (g->classes + seg_len - 1) / seg_len;
-        }
+    if (v == CLCE__CE_VROWS) {
+        clce__ce_fwd_split(tu, g, &nseg, &seg_len);
         wg = tu->fwd_vrow_wg;
         global = clce__round_up((size_t)(g->rows * nseg), wg);
-    } else if (v == CE_FWD_WGROW) {
+    } else if (v == CLCE__CE_WGROW) {
         wg = tu->fwd_wgrow_wg;
         global = (size_t)g->rows * wg;
     } else {
@@ -95,23 +101,23 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
     clce_status st = CLCE_OK;
     if (!reduced) /* nothing but the row kernel writes: the check must come first */
         st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target, a->ignore_index,
-                                        CLCE__OP_CROSS_ENTROPY_FORWARD);
+                                        op);
     char defines[220];
     int used = snprintf(
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d",
         a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
         smooth && a->has_weight);
-    if (v == CE_FWD_WGROW && used > 0 && (size_t)used < sizeof defines)
+    if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;
     cl_mem row_vals = NULL, den = NULL, parts = NULL;
     const size_t acc = clce__acc_size(dev);
     if (st == CLCE_OK)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines,
-                              v == CE_FWD_VROWS   ? "ce_fwd_vrows"
-                              : v == CE_FWD_WGROW ? "ce_fwd_wgrow"
-                                                  : "ce_fwd_lanes",
+                              v == CLCE__CE_VROWS   ? "ce_fwd_vrows"
+                              : v == CLCE__CE_WGROW ? "ce_fwd_wgrow"
+                                                    : "ce_fwd_lanes",
                               &k);
     if (st == CLCE_OK && nseg > 1)
         st = clce__get_kernel(dev, "ce_fwd_fast.cl", defines, "ce_fwd_merge", &km);
@@ -135,7 +141,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         cl_float eps = a->eps;
         cl_long8 size = clce__geom_sizes(g), sx = clce__geom_strides(g, 0),
                  stt = clce__geom_strides(g, 1), so = clce__geom_strides(g, 2);
-        if (v == CE_FWD_VROWS) {
+        if (v == CLCE__CE_VROWS) {
             clce__arg args[] = {CLCE_ARG(input),
                                 CLCE_ARG(x_off),
                                 CLCE_ARG(target),
@@ -179,7 +185,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
                     st = clce__chain_launch(chain, km, "ce_fwd_merge",
                                             clce__round_up((size_t)g->rows, wg), wg);
             }
-        } else if (v == CE_FWD_WGROW) {
+        } else if (v == CLCE__CE_WGROW) {
             clce__arg args[] = {CLCE_ARG(input),  CLCE_ARG(x_off),    CLCE_ARG(cs),
                                 CLCE_ARG(target), CLCE_ARG(t_off),    CLCE_ARG(w),
                                 CLCE_ARG(has_w),  CLCE_ARG(none_out), CLCE_ARG(o_off),
@@ -208,7 +214,7 @@ static clce_status ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce_
         }
     }
     if (st == CLCE_OK && reduced)
-        st = ce_fwd_record(dev, chain, g, a->target_type, target);
+        st = ce_fwd_record(dev, chain, g, a->target_type, target, op);
     if (st == CLCE_OK && reduced)
         st = clce__enqueue_reduce(dev, chain, row_vals, slots,
                                   a->reduction == CLCE_REDUCTION_SUM ? 1 : 2, smooth, a->eps,
@@ -266,8 +272,8 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     clce__chain chain;
     clce__chain_init(&chain, dev, num_wait_events, wait_events);
     int handled = 0;
-    st = ce_fwd_fast(dev, &chain, &a, &g, input, target, weight, loss, loss_desc->offset, stats,
-                     &handled);
+    st = clce__ce_fwd_fast(dev, &chain, &a, &g, input, target, weight, loss, loss_desc->offset,
+                           stats, CLCE__OP_CROSS_ENTROPY_FORWARD, &handled);
     if (handled) {
         if (st != CLCE_OK && chain.last)
             clWaitForEvents(1, &chain.last);

@@ -55,7 +55,7 @@ cl_long8 clce__geom_sizes(const clce__rowgeom *g);
 cl_long8 clce__geom_strides(const clce__rowgeom *g, int role);
 
 /* Event chain: the first launch waits on the caller's list, each later one on the previous. */
-#define CLCE__CHAIN_MAX_SCRATCH 8
+#define CLCE__CHAIN_MAX_SCRATCH 16
 typedef struct clce__chain {
     clce_device *dev;
     cl_uint nwait;
