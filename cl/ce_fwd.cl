@@ -39,7 +39,8 @@ __kernel void ce_fwd_rows(__global const float *x, long x_off, long cstride,
     const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
 
     __global const float *xr = x + x_off + ox;
-    float m = -INFINITY, s = 0.0f, xt = 0.0f;
+    float m = -INFINITY, xt = 0.0f;
+    acc_t s = 0;
 #if SMOOTH
     acc_t A = 0, W = 0;
 #endif
@@ -47,20 +48,13 @@ __kernel void ce_fwd_rows(__global const float *x, long x_off, long cstride,
         const float v = xr[c * cstride];
 #if SMOOTH
         const acc_t wc = has_weight ? (acc_t)w[c] : 1;
+        /* shift A to the new max; while m is -inf, A holds only infinite terms */
+        if (v > m && m != -INFINITY)
+            A += W * (acc_t)(m - v);
 #endif
-        if (v > m) {
-            /* (v - v) + 1 is 1, or NaN for v = +inf, as exp(inf - inf) is in PyTorch */
-            s = s * exp(m - v) + ((v - v) + 1.0f);
-#if SMOOTH
-            /* shift A to the new max; while m is -inf, A holds only infinite terms */
-            if (m != -INFINITY)
-                A += W * (acc_t)(m - v);
-#endif
+        STATS_STEP(v, m, s);
+        if (v > m)
             m = v;
-        } else {
-            /* -inf adds 0 even while m is still -inf; NaN propagates */
-            s += v == -INFINITY ? 0.0f : exp(v - m);
-        }
 #if SMOOTH
         /* w (x - m); a -inf logit contributes w * -inf even while m is -inf */
         A += wc * (v == -INFINITY ? (acc_t)-INFINITY : (acc_t)(v - m));
@@ -69,7 +63,7 @@ __kernel void ce_fwd_rows(__global const float *x, long x_off, long cstride,
         if (c == tgt)
             xt = v;
     }
-    const float lse = log(s);
+    const float lse = STATS_LSE(s);
     if (has_stats) {
         stats[2 * r] = m;
         stats[2 * r + 1] = lse;

@@ -2,9 +2,9 @@
  * ce_grad.cl - cross_entropy with probability targets (forward), the mean denominator pass, the
  * backward and the fused loss + gradient, one work-item per row, any strides.
  *
- * Row statistics are the forward's: an online max m and s = sum exp(x - m) in float, in the
- * same operation order as ce_fwd.cl, lse = log(s); stats hold (m, lse).  The gradient follows
- * PyTorch's composite (log_softmax backward of dlogp), as tests/ref/ref.c does:
+ * Row statistics are the generic forward's (STATS_STEP in common.clh, the same operations as
+ * ce_fwd.cl): an online max m and s = sum exp(x - m), lse = log(s); stats hold (m, lse).  The
+ * gradient follows PyTorch's composite (log_softmax backward of dlogp), as tests/ref/ref.c does:
  *   dlogp_c = index: w_c * a + [c = t] w_t * b  (a = -(g eps / C), b = -(g (1 - eps)));
  *             eps = 0: [c = t] w_t * -g;  ignored row: 0
  *             prob:  -(q_c w_c) g  with q_c = (1 - eps) y_c + eps / C
@@ -33,16 +33,6 @@
 #ifndef GO_NONE
 #define GO_NONE 0
 #endif
-
-/* One step of the online max / sum-exp, exactly as ce_fwd.cl does it. */
-#define STATS_STEP(v, m, s)                                                                        \
-    do {                                                                                           \
-        if ((v) > (m)) {                                                                           \
-            (s) = (s)*exp((m) - (v)) + (((v) - (v)) + 1.0f);                                       \
-        } else {                                                                                   \
-            (s) += (v) == -INFINITY ? 0.0f : exp((v) - (m));                                       \
-        }                                                                                          \
-    } while (0)
 
 /* Smoothed probability target q_c (acc_t). */
 inline acc_t prob_q(float y, float eps, long classes) {
@@ -191,8 +181,8 @@ inline void prob_row_pass(__global const float *xr, long cs, __global const floa
                           __global const float *w, int has_weight, long classes, float eps,
                           acc_t scale, int want_sumd, float *m_out, float *lse_out, acc_t *loss_out,
                           acc_t *sumd_out) {
-    float m = -INFINITY, s = 0.0f;
-    acc_t B = 0, S = 0, sumd = 0;
+    float m = -INFINITY;
+    acc_t s = 0, B = 0, S = 0, sumd = 0;
     for (long c = 0; c < classes; ++c) {
         const float v = xr[c * cs];
         const float y = yr[c * ys];
@@ -209,7 +199,7 @@ inline void prob_row_pass(__global const float *xr, long cs, __global const floa
         if (want_sumd)
             sumd += prob_dlp(y, wc, scale, eps, classes);
     }
-    const float lse = log(s);
+    const float lse = STATS_LSE(s);
     *m_out = m;
     *lse_out = lse;
     *loss_out = -(B - S * (acc_t)lse);
@@ -299,14 +289,14 @@ __kernel void ce_bwd_rows(__global const float *x, long x_off, long cstride,
         m = stats[2 * r];
         lse = stats[2 * r + 1];
     } else {
-        float s = 0.0f;
+        acc_t s = 0;
         for (long c = 0; c < classes; ++c) {
             const float v = xr[c * cstride];
             STATS_STEP(v, m, s);
             if (v > m)
                 m = v;
         }
-        lse = log(s);
+        lse = STATS_LSE(s);
     }
     acc_t a = 0, b = 0, wt = 0, sumd = 0;
     if (valid) {
@@ -355,7 +345,8 @@ __kernel void ce_fused_rows(__global const float *x, long x_off, long cstride,
     const long tgt = (long)t[t_off + ot];
     const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
     /* pass 1: ce_fwd.cl's loop (stats, target logit, smoothing sum) */
-    float s = 0.0f, xt = 0.0f;
+    acc_t s = 0;
+    float xt = 0.0f;
     m = -INFINITY;
 #if SMOOTH
     acc_t A = 0, W = 0;
@@ -377,7 +368,7 @@ __kernel void ce_fused_rows(__global const float *x, long x_off, long cstride,
         if (c == tgt)
             xt = v;
     }
-    lse = log(s);
+    lse = STATS_LSE(s);
     acc_t a = 0, b = 0, wt = 0, sumd = 0;
     if (valid) {
         wt = has_weight ? (acc_t)w[tgt] : 1;

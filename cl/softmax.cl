@@ -35,25 +35,21 @@ __kernel void softmax_fwd_rows(__global const float *x, long x_off, long x_cs, _
     row_offsets(r, size, sx, sy, sy, sy, &ox, &oy, &u0, &u1);
     __global const float *xr = x + x_off + ox;
     __global float *yr = y + y_off + oy;
-    float m = -INFINITY, s = 0.0f;
+    float m = -INFINITY;
+    acc_t s = 0;
     for (long c = 0; c < classes; ++c) {
         const float v = xr[c * x_cs];
-        if (v > m) {
-            /* (v - v) + 1 is 1, or NaN for v = +inf, as exp(inf - inf) is in PyTorch */
-            s = s * exp(m - v) + ((v - v) + 1.0f);
+        STATS_STEP(v, m, s);
+        if (v > m)
             m = v;
-        } else {
-            /* -inf adds 0 even while m is still -inf; NaN propagates */
-            s += v == -INFINITY ? 0.0f : exp(v - m);
-        }
     }
 #if LOG
-    const float lse = log(s);
+    const float lse = STATS_LSE(s);
     for (long c = 0; c < classes; ++c)
         yr[c * y_cs] = (xr[c * x_cs] - m) - lse;
 #else
     for (long c = 0; c < classes; ++c)
-        yr[c * y_cs] = exp(xr[c * x_cs] - m) / s;
+        yr[c * y_cs] = (float)((acc_t)exp(xr[c * x_cs] - m) / s);
 #endif
 }
 
