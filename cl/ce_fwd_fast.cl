@@ -371,8 +371,14 @@ inline float16 lane_load(__global const float *p, long ls, int nl) {
     if (nl == 16 && ls == 1)
         return vload16(0, p);
     float tmp[16];
-    for (int l = 0; l < 16; ++l)
-        tmp[l] = p[(l < nl ? l : nl - 1) * ls];
+    if (nl == 16) {
+#pragma unroll
+        for (int l = 0; l < 16; ++l)
+            tmp[l] = p[l * ls];
+    } else {
+        for (int l = 0; l < 16; ++l)
+            tmp[l] = p[(l < nl ? l : nl - 1) * ls];
+    }
     return vload16(0, tmp);
 }
 
