@@ -372,7 +372,6 @@ inline float16 lane_load(__global const float *p, long ls, int nl) {
         return vload16(0, p);
     float tmp[16];
     if (nl == 16) {
-#pragma unroll
         for (int l = 0; l < 16; ++l)
             tmp[l] = p[l * ls];
     } else {
