@@ -48,6 +48,9 @@
 #ifndef LCH
 #define LCH 8
 #endif
+#ifndef LKEEP
+#define LKEEP 0
+#endif
 #define CLCE_CAT_(a, b) a##b
 #define CLCE_CAT(a, b) CLCE_CAT_(a, b)
 #if CLCE_HAS_FP64
@@ -368,8 +371,13 @@ inline float16 lane_load(__global const float *p, long ls, int nl) {
     if (nl == 16 && ls == 1)
         return vload16(0, p);
     float tmp[16];
-    for (int l = 0; l < 16; ++l)
-        tmp[l] = p[(l < nl ? l : nl - 1) * ls];
+    if (nl == 16) {
+        for (int l = 0; l < 16; ++l)
+            tmp[l] = p[l * ls];
+    } else {
+        for (int l = 0; l < 16; ++l)
+            tmp[l] = p[(l < nl ? l : nl - 1) * ls];
+    }
     return vload16(0, tmp);
 }
 
@@ -391,7 +399,7 @@ inline float hsum_acc16(float16 v) {
  * get the same bits for a row.  Each lane's result depends on its own row only. */
 inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16,
                         long classes, __global const float *w, int has_w, float16 *pm, float16 *ps,
-                        float16 *pxt, acc16_t *pA, acc_t *pW) {
+                        float16 *pxt, acc16_t *pA, acc_t *pW, float16 *keep, long nkeep) {
     float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
 #if SMOOTH
     acc16_t A = (acc16_t)0;
@@ -405,6 +413,8 @@ inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int1
             if (c0 + k < classes) {
                 const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
                 buf[k] = v;
+                if (c0 + k < nkeep)
+                    keep[c0 + k] = v;
                 vm = fmax(vm, v);
                 vs += v;
                 xt = select(xt, v, tg16 == (int16)(int)(c0 + k));
@@ -508,9 +518,9 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #if SMOOTH
         acc16_t A;
         acc_t W;
-        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W);
+        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W, 0, 0);
 #else
-        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0);
+        lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, 0, 0);
 #endif
         const float16 lse = log(s);
         const int16 valid = tg16 >= (int16)0;
@@ -869,6 +879,11 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         return;
     const long ls = sx.s0, gls = sgi.s0;
     const acc_t wsum = SMOOTH ? weight_sum(w, has_w, classes) : 0;
+    /* without per-row grad_output the scale is the same for every row: computed once */
+    const acc_t scale0 = GO_NONE ? 0 : row_scale(go, go_off, 0, has_go, mean, den);
+    float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f;
+    if (!GO_NONE && !has_w)
+        grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
     acc_t tn = 0, tsm = 0, td = 0;
     const long q1 = min(ngroups, (gid + 1) * gpi);
     for (long q = gid * gpi; q < q1; ++q) {
@@ -880,11 +895,20 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         __global const float *xb = x + x_off + ox;
         __global float *gb = grad + g_off + og;
         int tg[16];
-        for (int l = 0; l < 16; ++l) {
-            const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
-            tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
+        int16 tg16;
+        if (nl == 16 && st.s0 == 1) { /* contiguous targets: one vector load and compares */
+            const long16 tv = CLCE_CAT(convert_long, 16)(vload16(0, t + t_off + ot));
+            const long16 ok =
+                (tv >= (long16)0) & (tv < (long16)classes) & (tv != (long16)ignore_index);
+            tg16 = select((int16)(-1), convert_int16(tv), convert_int16(ok));
+            vstore16(tg16, 0, tg);
+        } else {
+            for (int l = 0; l < 16; ++l) {
+                const long tv = l < nl ? (long)t[t_off + ot + l * st.s0] : ignore_index;
+                tg[l] = (tv >= 0 && tv < classes && tv != ignore_index) ? (int)tv : -1;
+            }
+            tg16 = vload16(0, tg);
         }
-        const int16 tg16 = vload16(0, tg);
         long oo[16], ogo[16];
         for (int l = 0; l < 16; ++l) {
             oo[l] = 0;
@@ -893,7 +917,15 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 row_offsets(r0 + l, size_b, so, so, sgo, sgo, &u, &oo[l], &ogo[l], &u);
         }
         float16 m, lse;
-        if (stats_in) {
+        /* the stats pass's loaded vectors, reused by the write pass (the same values: the
+         * same bits as re-reading) */
+        float16 kept[LKEEP > 0 ? LKEEP : 1];
+        const long nkeep = stats_in ? 0 : min(classes, (long)LKEEP);
+        if (stats_in && nl == 16) { /* {m, lse} pairs of 16 consecutive rows: 32 floats */
+            const float16 a = vload16(0, stats + 2 * r0), b = vload16(1, stats + 2 * r0);
+            m = (float16)(a.even, b.even);
+            lse = (float16)(a.odd, b.odd);
+        } else if (stats_in) {
             float mv[16], lv[16];
             for (int l = 0; l < 16; ++l) {
                 const long rr = r0 + (l < nl ? l : nl - 1);
@@ -907,9 +939,9 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #if SMOOTH
             acc16_t A;
             acc_t W;
-            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W);
+            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, &A, &W, kept, nkeep);
 #else
-            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0);
+            lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, kept, nkeep);
 #endif
             lse = log(s);
             if (has_loss) {
@@ -941,15 +973,28 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 }
             }
         }
-        float af[16], tc[16], sd[16];
-        for (int l = 0; l < 16; ++l) {
-            const acc_t scale = row_scale(go, go_off, ogo[l], has_go, mean, den);
-            grad_coefs(l < nl && tg[l] >= 0, tg[l], w, has_w, scale, eps, classes, wsum, &af[l],
-                       &tc[l], &sd[l]);
+        float16 af16, tc16, sd16;
+        if (!GO_NONE && !has_w) {
+            /* one scale and no weights: every valid lane has the same coefficients (the same
+             * grad_coefs call, so the same bits), invalid lanes 0 */
+            const int16 valid = tg16 >= (int16)0;
+            af16 = select((float16)0.0f, (float16)vaf, valid);
+            tc16 = select((float16)0.0f, (float16)vtc, valid);
+            sd16 = select((float16)0.0f, (float16)vsd, valid);
+        } else {
+            float af[16], tc[16], sd[16];
+            for (int l = 0; l < 16; ++l) {
+                const acc_t scale =
+                    GO_NONE ? row_scale(go, go_off, ogo[l], has_go, mean, den) : scale0;
+                grad_coefs(l < nl && tg[l] >= 0, tg[l], w, has_w, scale, eps, classes, wsum, &af[l],
+                           &tc[l], &sd[l]);
+            }
+            af16 = vload16(0, af);
+            tc16 = vload16(0, tc);
+            sd16 = vload16(0, sd);
         }
-        const float16 af16 = vload16(0, af), tc16 = vload16(0, tc), sd16 = vload16(0, sd);
         for (long c = 0; c < classes; ++c) {
-            const float16 v = lane_load(xb + c * cs, ls, nl);
+            const float16 v = c < nkeep ? kept[c] : lane_load(xb + c * cs, ls, nl);
             const float16 wv = (float16)(has_w ? w[c] : 1.0f);
             const float16 g = grad_vec(v, wv, m, lse, tg16 - (int16)(int)c, af16, tc16, sd16);
             __global float *gc = gb + c * gcs;

@@ -83,6 +83,8 @@ typedef struct clce__tuning {
     size_t fwd_lane_wg;            /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;            /* classes per chunk max in ce_fwd_lanes (LCH) */
     size_t fwd_lane_groups;        /* groups of 16 lanes per ce_fwd_lanes work-item */
+    size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
+                                    * from its stats pass in private memory (0: re-read) */
     int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */
     size_t fwd_wgrow_wg;           /* its work-group size (power of two) */
     int64_t fwd_split_min_classes; /* split rows at least this long ... */

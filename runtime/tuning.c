@@ -31,6 +31,10 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_wg = 1;
         out->fwd_lane_chunk = 16;
         out->fwd_lane_groups = 32;
+        /* the fused 16-lane kernel's write pass re-read the logits from global memory: for
+         * NCHW the class vectors lie a plane apart (same cache set), for tiny class-contiguous
+         * rows every vector is a gather; small rows keep them (2 KiB) instead */
+        out->grad_lane_keep = 32;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
@@ -50,6 +54,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_wg = 64;
         out->fwd_lane_chunk = 4;
         out->fwd_lane_groups = 1;
+        out->grad_lane_keep = 0; /* private arrays spill on GPUs */
         out->fwd_wgrow_min_classes = 128;
         out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;
