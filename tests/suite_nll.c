@@ -749,12 +749,5 @@ static Suite *nll_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(nll_suite());
-    /* one OpenCL device per process: forked children must not inherit it */
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    clce_device_destroy(tu_device());
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(nll_suite());
 }

@@ -21,6 +21,17 @@ clce_device *tu_device(void) {
     return g_dev;
 }
 
+int tu_run_suite(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    clce_device_destroy(g_dev);
+    g_dev = NULL;
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 cl_mem tu_buffer(size_t bytes, const void *init) {
     clce_device *dev = tu_device();
     cl_int err;

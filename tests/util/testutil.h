@@ -8,8 +8,15 @@
 
 #include <clce/clce.h>
 
+#include <check.h>
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* ---- runner ---- */
+/* Runs a suite without forking (children must not inherit OpenCL state), releases the shared
+ * device, and returns the process exit status. */
+int tu_run_suite(Suite *s);
 
 /* ---- device ---- */
 /* The process-wide device, created on first use.  If none can be created the test fails (the
