@@ -274,12 +274,8 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
     int handled = 0;
     st = clce__ce_fwd_fast(dev, &chain, &a, &g, input, target, weight, loss, loss_desc->offset,
                            stats, CLCE__OP_CROSS_ENTROPY_FORWARD, &handled);
-    if (handled) {
-        if (st != CLCE_OK && chain.last)
-            clWaitForEvents(1, &chain.last);
-        clce__chain_finish(&chain, st == CLCE_OK ? event : NULL);
-        return st;
-    }
+    if (handled)
+        return clce__chain_end(&chain, st, event);
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, den = NULL;
     const int reduced = a.reduction != CLCE_REDUCTION_NONE;
@@ -327,15 +323,7 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
                                   g.classes, g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    if (st != CLCE_OK) {
-        /* kernels already enqueued may still run; wait so no half-op outlives the error */
-        if (chain.last)
-            clWaitForEvents(1, &chain.last);
-        clce__chain_finish(&chain, NULL);
-        return st;
-    }
-    clce__chain_finish(&chain, event);
-    return CLCE_OK;
+    return clce__chain_end(&chain, st, event);
 }
 
 clce_status clce_cross_entropy_forward_sync(clce_device *dev, const clce_loss_desc *desc,

@@ -28,19 +28,6 @@ clce_status clce__check_stats(cl_mem stats, int64_t rows) {
     return CLCE_OK;
 }
 
-/* Releases what an op holds; on failure waits for what was enqueued so that no half-op
- * outlives the error. */
-static clce_status finish(clce__chain *chain, clce_status st, cl_event *event) {
-    if (st != CLCE_OK) {
-        if (chain->last)
-            clWaitForEvents(1, &chain->last);
-        clce__chain_finish(chain, NULL);
-        return st;
-    }
-    clce__chain_finish(chain, event);
-    return CLCE_OK;
-}
-
 clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                                   const clce_tensor_desc *input_desc, cl_mem input,
                                   const clce_tensor_desc *target_desc, cl_mem target, cl_mem weight,
@@ -100,7 +87,7 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                                   g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    return finish(&chain, st, event);
+    return clce__chain_end(&chain, st, event);
 }
 
 /* Enqueues den_out[0] = sum of w_t over valid rows (index targets; target role 1 of g). */
@@ -451,7 +438,7 @@ clce_status clce_cross_entropy_backward(
     const int mean = a.reduction != CLCE_REDUCTION_MEAN ? 0 : a.prob_target ? 2 : 1;
     cl_mem den = NULL;
     if (g.rows == 0)
-        return finish(&chain, CLCE_OK, event);
+        return clce__chain_end(&chain, CLCE_OK, event);
     if (!a.prob_target)
         st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target, a.ignore_index,
                                         CLCE__OP_CROSS_ENTROPY_BACKWARD);
@@ -465,13 +452,13 @@ clce_status clce_cross_entropy_backward(
                        grad_output_desc, grad_output, 1, &gi, grad_input, stats, den,
                        CLCE__OP_CROSS_ENTROPY_BACKWARD, &handled, &stats);
         if (handled == 1 || st != CLCE_OK)
-            return finish(&chain, st, event);
+            return clce__chain_end(&chain, st, event);
     }
     if (st == CLCE_OK)
         st = enqueue_bwd_rows(dev, &chain, &a, &g, input, target, weight, grad_output,
                               go_none ? g.offset[2] : grad_output_desc->offset, 1, grad_input,
                               stats, den, mean);
-    return finish(&chain, st, event);
+    return clce__chain_end(&chain, st, event);
 }
 
 clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *desc,
@@ -524,7 +511,7 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
     cl_kernel k = NULL;
     cl_mem den = NULL, row_vals = NULL, loss_den = NULL;
     if (g.rows == 0 && (!has_loss || none))
-        return finish(&chain, CLCE_OK, event);
+        return clce__chain_end(&chain, CLCE_OK, event);
     if (!a.prob_target)
         st = clce__enqueue_target_check(dev, &chain, &g, 1, a.target_type, target, a.ignore_index,
                                         CLCE__OP_CROSS_ENTROPY_FUSED);
@@ -539,7 +526,7 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
                        has_loss ? loss : NULL, grad_output_desc, grad_output, has_go, &gi,
                        grad_input, NULL, den, CLCE__OP_CROSS_ENTROPY_FUSED, &handled, &fstats);
         if (handled == 1 || st != CLCE_OK)
-            return finish(&chain, st, event);
+            return clce__chain_end(&chain, st, event);
         if (handled == 2) {
             const clce_tensor_desc *r4[CLCE__ROLES] = {
                 input_desc, target_desc, has_go && none ? grad_output_desc : NULL, &gi};
@@ -550,7 +537,7 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
                                   : none  ? g4.offset[2]
                                           : grad_output_desc->offset,
                                   has_go, grad_input, fstats, den, mean);
-            return finish(&chain, st, event);
+            return clce__chain_end(&chain, st, event);
         }
     }
     const int reduced_loss = has_loss && !none;
@@ -607,5 +594,5 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
     }
     if (k)
         clReleaseKernel(k);
-    return finish(&chain, st, event);
+    return clce__chain_end(&chain, st, event);
 }

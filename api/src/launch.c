@@ -108,6 +108,13 @@ void clce__chain_finish(clce__chain *c, cl_event *event) {
     c->last = NULL;
 }
 
+clce_status clce__chain_end(clce__chain *c, clce_status st, cl_event *event) {
+    if (st != CLCE_OK && c->last)
+        clWaitForEvents(1, &c->last);
+    clce__chain_finish(c, st == CLCE_OK ? event : NULL);
+    return st;
+}
+
 clce_status clce__chain_scratch(clce__chain *c, size_t bytes, const char *what, cl_mem *out) {
     *out = NULL;
     if (c->nscratch == CLCE__CHAIN_MAX_SCRATCH)

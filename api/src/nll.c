@@ -12,14 +12,6 @@
 
 #include <stdio.h>
 
-/* Waits for what was enqueued (so no half-op outlives an error) and drops the chain. */
-static clce_status abandon(clce__chain *chain, clce_status st) {
-    if (chain->last)
-        clWaitForEvents(1, &chain->last);
-    clce__chain_finish(chain, NULL);
-    return st;
-}
-
 clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
                                   const clce_tensor_desc *input_desc, cl_mem input,
                                   const clce_tensor_desc *target_desc, cl_mem target,
@@ -92,10 +84,7 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
                                   g.rows, loss, loss_desc->offset, den);
     if (k)
         clReleaseKernel(k);
-    if (st != CLCE_OK)
-        return abandon(&chain, st);
-    clce__chain_finish(&chain, event);
-    return CLCE_OK;
+    return clce__chain_end(&chain, st, event);
 }
 
 /* Enqueues the per-row denominator pass and its reduction: den_out[0] = sum of valid w_t. */
@@ -236,8 +225,5 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
     }
     if (k)
         clReleaseKernel(k);
-    if (st != CLCE_OK)
-        return abandon(&chain, st);
-    clce__chain_finish(&chain, event);
-    return CLCE_OK;
+    return clce__chain_end(&chain, st, event);
 }

@@ -70,6 +70,9 @@ clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, s
 /* Hands the last event to *event (or releases it) and arranges for the chain's scratch
  * buffers to be released once that event completes. */
 void clce__chain_finish(clce__chain *c, cl_event *event);
+/* Ends an op: on success hands the last event to *event (or releases it); on failure first
+ * waits for what was enqueued, so no half-op outlives the error.  Returns st. */
+clce_status clce__chain_end(clce__chain *c, clce_status st, cl_event *event);
 /* A device scratch buffer of `bytes` (at least 1) owned by the chain: it lives until the
  * chain's last command has completed.  (Releasing right after enqueueing is legal OpenCL, but
  * Oclgrind then reports reads of freed memory, and a library should not lean on every driver

@@ -82,8 +82,7 @@ static clce_status launch_rows(clce_device *dev, const char *kname, int log, con
     if (st == CLCE_OK)
         st = clce__chain_launch(&chain, k, kname, clce__round_up((size_t)g->rows, wg), wg);
     clReleaseKernel(k);
-    clce__chain_finish(&chain, st == CLCE_OK ? event : NULL);
-    return st;
+    return clce__chain_end(&chain, st, event);
 }
 
 static clce_status check_common(clce_device *dev, cl_uint num_wait_events,
