@@ -17,56 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double g_max_out_err, g_max_grad_err, g_max_out_abs;
-
-static int same_special(double g, double r) {
-    if (isnan(r) || isnan(g))
-        return isnan(r) && isnan(g);
-    if (isinf(r) || isinf(g))
-        return g == r;
-    return -1;
-}
-
-static int check_out(const char *what, const float *got, const double *ref, size_t n) {
-    int bad = 0;
-    for (size_t i = 0; i < n; ++i) {
-        int sp = same_special(got[i], ref[i]);
-        if (sp >= 0) {
-            if (!sp && bad++ < 5)
-                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-            continue;
-        }
-        double e = fabs(got[i] - ref[i]), tol = 1e-5 * fmax(1.0, fabs(ref[i]));
-        g_max_out_err = fmax(g_max_out_err, e / tol);
-        g_max_out_abs = fmax(g_max_out_abs, e);
-        if (e > tol && bad++ < 5)
-            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-    }
-    return bad == 0;
-}
-
-static int check_grad(const char *what, const float *got, const double *ref, size_t n) {
-    double mx = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (isfinite(ref[i]))
-            mx = fmax(mx, fabs(ref[i]));
-    int bad = 0;
-    for (size_t i = 0; i < n; ++i) {
-        int sp = same_special(got[i], ref[i]);
-        if (sp >= 0) {
-            if (!sp && bad++ < 5)
-                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-            continue;
-        }
-        double e = fabs(got[i] - ref[i]), tol = 1e-4 * fabs(ref[i]) + 1e-6 * mx;
-        if (tol > 0)
-            g_max_grad_err = fmax(g_max_grad_err, e / tol);
-        if (e > tol && bad++ < 5)
-            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-    }
-    return bad == 0;
-}
-
 /* ---- a full forward + backward through strided layouts ---- */
 typedef struct nll_run {
     int ndim;
@@ -237,10 +187,10 @@ static void run_golden_file(const char *file) {
             char what[200];
             snprintf(what, sizeof what, "%s/%s (%s) output", file, c->name,
                      clce_dtype_name(r.tdtype));
-            ck_assert_msg(check_out(what, out, c->output, c->output_numel), "%s", what);
+            ck_assert_msg(tu_check_out(what, out, c->output, c->output_numel), "%s", what);
             snprintf(what, sizeof what, "%s/%s (%s) grad_input", file, c->name,
                      clce_dtype_name(r.tdtype));
-            ck_assert_msg(check_grad(what, dx, c->grad_input, n), "%s", what);
+            ck_assert_msg(tu_check_grad(what, dx, c->grad_input, n), "%s", what);
         }
         free(x);
         free(go);
@@ -296,8 +246,8 @@ static void vs_ref(nll_run *r, uint64_t *rng, const char *label) {
              r->reduction, r->weight != NULL, tu_layout_name(r->lx), tu_layout_name(r->lt),
              tu_layout_name(r->lo), tu_layout_name(r->lg), tu_layout_name(r->ld),
              clce_dtype_name(r->tdtype));
-    ck_assert_msg(check_out(what, out, ro, r->reduction == 0 ? rows : 1), "%s loss", what);
-    ck_assert_msg(check_grad(what, dx, rg, n), "%s grad", what);
+    ck_assert_msg(tu_check_out(what, out, ro, r->reduction == 0 ? rows : 1), "%s loss", what);
+    ck_assert_msg(tu_check_grad(what, dx, rg, n), "%s grad", what);
     free(x);
     free(go);
     free(out);
@@ -403,7 +353,7 @@ START_TEST(identity_with_cross_entropy) {
                 bd[i] = b[i];
             char what[64];
             snprintf(what, sizeof what, "identity red %d w %d", red, hw);
-            ck_assert_msg(check_out(what, a, bd, k), "%s", what);
+            ck_assert_msg(tu_check_out(what, a, bd, k), "%s", what);
             size_t same = 0;
             for (size_t i = 0; i < k; ++i)
                 same += memcmp(&a[i], &b[i], 4) == 0;
@@ -703,7 +653,7 @@ START_TEST(determinism) {
             wd[c] = w[c];
         ref_loss_opts o = {red, 3, 0.0, wd};
         ref_nll_loss(xd, 2, sz, 1, t, &o, &ro, &god, NULL);
-        ck_assert_msg(check_out("determinism vs ref", &o1, &ro, 1), "red %d", red);
+        ck_assert_msg(tu_check_out("determinism vs ref", &o1, &ro, 1), "red %d", red);
         free(x);
         free(dx1);
         free(dx2);
@@ -717,8 +667,8 @@ START_TEST(report) {
     fprintf(stderr,
             "nll max errors: loss %.3g of tolerance (max abs %.3g); gradient %.3g of "
             "tolerance\n",
-            g_max_out_err, g_max_out_abs, g_max_grad_err);
-    ck_assert(g_max_out_err <= 1.0 && g_max_grad_err <= 1.0);
+            tu_errs.out_ratio, tu_errs.out_abs, tu_errs.grad_ratio);
+    ck_assert(tu_errs.out_ratio <= 1.0 && tu_errs.grad_ratio <= 1.0);
 }
 END_TEST
 

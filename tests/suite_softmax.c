@@ -17,63 +17,6 @@
 #include <string.h>
 
 /* ---- tolerance with running maxima (printed at the end) ---- */
-static double g_max_out_err, g_max_grad_err; /* worst |got - ref| / allowed */
-static double g_max_out_abs, g_max_grad_rel;
-
-static int same_special(double g, double r) {
-    if (isnan(r) || isnan(g))
-        return isnan(r) && isnan(g);
-    if (isinf(r) || isinf(g))
-        return g == r;
-    return -1; /* both finite */
-}
-
-/* Output check: |got - ref| <= 1e-5 * max(1, |ref|). */
-static int check_out(const char *what, const float *got, const double *ref, size_t n) {
-    int bad = 0;
-    for (size_t i = 0; i < n; ++i) {
-        int sp = same_special(got[i], ref[i]);
-        if (sp >= 0) {
-            if (!sp && bad++ < 5)
-                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-            continue;
-        }
-        double e = fabs(got[i] - ref[i]), tol = 1e-5 * fmax(1.0, fabs(ref[i]));
-        if (e / tol > g_max_out_err)
-            g_max_out_err = e / tol;
-        if (e > g_max_out_abs)
-            g_max_out_abs = e;
-        if (e > tol && bad++ < 5)
-            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-    }
-    return bad == 0;
-}
-
-/* Gradient check: |got - ref| <= 1e-4 |ref| + 1e-6 max|ref|. */
-static int check_grad(const char *what, const float *got, const double *ref, size_t n) {
-    double mx = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (isfinite(ref[i]))
-            mx = fmax(mx, fabs(ref[i]));
-    int bad = 0;
-    for (size_t i = 0; i < n; ++i) {
-        int sp = same_special(got[i], ref[i]);
-        if (sp >= 0) {
-            if (!sp && bad++ < 5)
-                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
-            continue;
-        }
-        double e = fabs(got[i] - ref[i]), tol = 1e-4 * fabs(ref[i]) + 1e-6 * mx;
-        if (tol > 0 && e / tol > g_max_grad_err)
-            g_max_grad_err = e / tol;
-        if (ref[i] != 0 && e / fabs(ref[i]) > g_max_grad_rel)
-            g_max_grad_rel = e / fabs(ref[i]);
-        if (e > tol && bad++ < 5)
-            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g (tol %.3g)\n", what, i, got[i], ref[i],
-                    tol);
-    }
-    return bad == 0;
-}
 
 /* ---- one forward + backward run through strided layouts ---- */
 typedef struct run_spec {
@@ -174,9 +117,9 @@ static void run_golden_file(const char *file, int only_softmax_ops) {
         run_ops(&s, x, yin, g, y, dx);
         char what[200];
         snprintf(what, sizeof what, "%s/%s output", file, c->name);
-        ck_assert_msg(check_out(what, y, c->output, n), "%s", what);
+        ck_assert_msg(tu_check_out(what, y, c->output, n), "%s", what);
         snprintf(what, sizeof what, "%s/%s grad_input", file, c->name);
-        ck_assert_msg(check_grad(what, dx, c->grad_input, n), "%s", what);
+        ck_assert_msg(tu_check_grad(what, dx, c->grad_input, n), "%s", what);
         free(x);
         free(yin);
         free(g);
@@ -234,8 +177,8 @@ static void check_vs_ref(int log, int ndim, const int64_t *sizes, int dim, tu_la
     snprintf(what, sizeof what, "%s ndim %d dim %d layouts %s/%s/%s/%s",
              log ? "log_softmax" : "softmax", ndim, dim, tu_layout_name(lx), tu_layout_name(ly),
              tu_layout_name(lg), tu_layout_name(ld));
-    ck_assert_msg(check_out(what, y, yr, n), "%s output", what);
-    ck_assert_msg(check_grad(what, dx, dr, n), "%s grad_input", what);
+    ck_assert_msg(tu_check_out(what, y, yr, n), "%s output", what);
+    ck_assert_msg(tu_check_grad(what, dx, dr, n), "%s grad_input", what);
     free(x);
     free(g);
     free(y);
@@ -301,7 +244,7 @@ static void one_row(int log, const float *x, int C, const double *want) {
     run_ops(&s, x, NULL, g, y, dx);
     char what[64];
     snprintf(what, sizeof what, "%s special row", log ? "log_softmax" : "softmax");
-    ck_assert_msg(check_out(what, y, want, (size_t)C), "%s", what);
+    ck_assert_msg(tu_check_out(what, y, want, (size_t)C), "%s", what);
 }
 
 START_TEST(special_values) {
@@ -503,8 +446,8 @@ START_TEST(report) {
     fprintf(stderr,
             "softmax max errors: output %.3g of tolerance (max abs %.3g); gradient %.3g of "
             "tolerance (max rel %.3g)\n",
-            g_max_out_err, g_max_out_abs, g_max_grad_err, g_max_grad_rel);
-    ck_assert(g_max_out_err <= 1.0 && g_max_grad_err <= 1.0);
+            tu_errs.out_ratio, tu_errs.out_abs, tu_errs.grad_ratio, tu_errs.grad_rel);
+    ck_assert(tu_errs.out_ratio <= 1.0 && tu_errs.grad_ratio <= 1.0);
 }
 END_TEST
 

@@ -202,3 +202,57 @@ int tu_check_close(const char *what, const float *got, const double *ref, size_t
 int tu_check_scalar(const char *what, float got, double ref, double atol, double rtol) {
     return tu_check_close(what, &got, &ref, 1, atol, rtol);
 }
+
+tu_err_stats tu_errs;
+
+/* 1 or 0 when got/ref involve NaN or inf (equal or not), -1 for two finite values. */
+static int same_special(double g, double r) {
+    if (isnan(r) || isnan(g))
+        return isnan(r) && isnan(g);
+    if (isinf(r) || isinf(g))
+        return g == r;
+    return -1;
+}
+
+int tu_check_out(const char *what, const float *got, const double *ref, size_t n) {
+    int bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+        int sp = same_special(got[i], ref[i]);
+        if (sp >= 0) {
+            if (!sp && bad++ < 5)
+                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
+            continue;
+        }
+        double e = fabs(got[i] - ref[i]), tol = 1e-5 * fmax(1.0, fabs(ref[i]));
+        tu_errs.out_ratio = fmax(tu_errs.out_ratio, e / tol);
+        tu_errs.out_abs = fmax(tu_errs.out_abs, e);
+        if (e > tol && bad++ < 5)
+            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
+    }
+    return bad == 0;
+}
+
+int tu_check_grad(const char *what, const float *got, const double *ref, size_t n) {
+    double mx = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (isfinite(ref[i]))
+            mx = fmax(mx, fabs(ref[i]));
+    int bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+        int sp = same_special(got[i], ref[i]);
+        if (sp >= 0) {
+            if (!sp && bad++ < 5)
+                fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g\n", what, i, got[i], ref[i]);
+            continue;
+        }
+        double e = fabs(got[i] - ref[i]), tol = 1e-4 * fabs(ref[i]) + 1e-6 * mx;
+        if (tol > 0)
+            tu_errs.grad_ratio = fmax(tu_errs.grad_ratio, e / tol);
+        if (ref[i] != 0)
+            tu_errs.grad_rel = fmax(tu_errs.grad_rel, e / fabs(ref[i]));
+        if (e > tol && bad++ < 5)
+            fprintf(stderr, "  %s[%zu]: got %.9g ref %.17g (tol %.3g)\n", what, i, got[i], ref[i],
+                    tol);
+    }
+    return bad == 0;
+}

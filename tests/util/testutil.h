@@ -62,4 +62,16 @@ int tu_check_close(const char *what, const float *got, const double *ref, size_t
 /* The same for a single value. */
 int tu_check_scalar(const char *what, float got, double ref, double atol, double rtol);
 
+/* The issue's tolerances, with NaN == NaN and inf == inf of the same sign (-0 == +0):
+ * outputs and losses |got - ref| <= 1e-5 max(1, |ref|); gradients |got - ref| <= 1e-4 |ref| +
+ * 1e-6 max|ref| (max over the finite ref values).  Each prints its first mismatches and returns
+ * 1 when all pass; the worst ratios to the tolerance so far are kept in tu_errs. */
+typedef struct tu_err_stats {
+    double out_ratio, out_abs;   /* worst |err| / tolerance, worst |err| (outputs) */
+    double grad_ratio, grad_rel; /* worst |err| / tolerance, worst |err| / |ref| (gradients) */
+} tu_err_stats;
+extern tu_err_stats tu_errs;
+int tu_check_out(const char *what, const float *got, const double *ref, size_t n);
+int tu_check_grad(const char *what, const float *got, const double *ref, size_t n);
+
 #endif
