@@ -312,10 +312,8 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
                             CLCE_ARG(eps),    CLCE_ARG(size),     CLCE_ARG(sx),
                             CLCE_ARG(stt),    CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fwd_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "ce_fwd_rows", clce__round_up((size_t)g.rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(&chain, k, "ce_fwd_rows", g.rows);
     }
     if (st == CLCE_OK && reduced)
         st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows,

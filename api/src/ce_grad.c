@@ -76,10 +76,8 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
                             CLCE_ARG(eps),    CLCE_ARG(size),  CLCE_ARG(sx),
                             CLCE_ARG(sy),     CLCE_ARG(so),    CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fwd_prob", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "ce_fwd_prob", clce__round_up((size_t)g.rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(&chain, k, "ce_fwd_prob", g.rows);
     }
     if (st == CLCE_OK && reduced)
         st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows,
@@ -121,10 +119,8 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
                             CLCE_ARG(st_),
                             CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_den_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(chain, k, "ce_den_rows", clce__round_up((size_t)g->rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(chain, k, "ce_den_rows", g->rows);
     }
     /* mode 2 leaves the summed weights in den_out; the float result goes to a scratch */
     if (st == CLCE_OK)
@@ -207,10 +203,8 @@ static clce_status enqueue_bwd_rows(clce_device *dev, clce__chain *chain, const 
             CLCE_ARG(ii),    CLCE_ARG(eps),    CLCE_ARG(size),   CLCE_ARG(sx),
             CLCE_ARG(stt),   CLCE_ARG(sgo),    CLCE_ARG(sgi),    CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_bwd_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st =
-                clce__chain_launch(chain, k, "ce_bwd_rows", clce__round_up((size_t)g.rows, wg), wg);
+            st = clce__chain_launch_rows(chain, k, "ce_bwd_rows", g.rows);
     }
     if (k)
         clReleaseKernel(k);
@@ -581,10 +575,8 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
             CLCE_ARG(size),   CLCE_ARG(sx),     CLCE_ARG(stt), CLCE_ARG(sgi),
             CLCE_ARG(size_b), CLCE_ARG(so),     CLCE_ARG(sgo), CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "ce_fused_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "ce_fused_rows", clce__round_up((size_t)g.rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(&chain, k, "ce_fused_rows", g.rows);
     }
     if (st == CLCE_OK && reduced_loss) {
         const int mode = a.reduction == CLCE_REDUCTION_SUM ? 1 : a.prob_target ? 3 : 2;

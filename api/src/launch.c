@@ -79,6 +79,11 @@ static void CL_CALLBACK on_chain_complete(cl_event ev, cl_int status, void *user
     release_list(user);
 }
 
+clce_status clce__chain_launch_rows(clce__chain *c, cl_kernel k, const char *kname, int64_t rows) {
+    const size_t wg = c->dev->tuning.row_wg;
+    return clce__chain_launch(c, k, kname, clce__round_up((size_t)rows, wg), wg);
+}
+
 void clce__chain_finish(clce__chain *c, cl_event *event) {
     if (c->nscratch > 0) {
         scratch_list *l = malloc(sizeof *l);

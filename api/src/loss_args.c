@@ -215,10 +215,8 @@ clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain, con
             CLCE_ARG(strides), CLCE_ARG(seq),   CLCE_ARG(op),      CLCE_ARG(dev->error_record)};
         if (st == CLCE_OK)
             st = clce__set_args(kr, "record_bad_target", ar, sizeof ar / sizeof ar[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(chain, kv, "validate_targets",
-                                    clce__round_up((size_t)g->rows, wg), wg);
+            st = clce__chain_launch_rows(chain, kv, "validate_targets", g->rows);
         if (st == CLCE_OK)
             st = clce__chain_launch(chain, kr, "record_bad_target", 1, 1);
     }

@@ -73,10 +73,8 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
                             CLCE_ARG(ii),     CLCE_ARG(size),     CLCE_ARG(sx),
                             CLCE_ARG(stt),    CLCE_ARG(so),       CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "nll_fwd_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "nll_fwd_rows", clce__round_up((size_t)g.rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(&chain, k, "nll_fwd_rows", g.rows);
     }
     if (st == CLCE_OK && reduced)
         st = clce__enqueue_reduce(dev, &chain, row_vals, g.rows,
@@ -111,10 +109,8 @@ static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce_
                             CLCE_ARG(row_vals), CLCE_ARG(rows),  CLCE_ARG(C), CLCE_ARG(ii),
                             CLCE_ARG(size),     CLCE_ARG(stt)};
         st = clce__set_args(k, "nll_den_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(chain, k, "nll_den_rows", clce__round_up((size_t)g->rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(chain, k, "nll_den_rows", g->rows);
     }
     if (st == CLCE_OK)
         st = clce__enqueue_reduce(dev, chain, row_vals, g->rows, 2, 0, 0.0f, g->classes, g->rows,
@@ -218,10 +214,8 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
                             CLCE_ARG(ii),     CLCE_ARG(size),        CLCE_ARG(sd),
                             CLCE_ARG(stt),    CLCE_ARG(sg),          CLCE_ARG(dev->error_record)};
         st = clce__set_args(k, "nll_bwd_rows", args, sizeof args / sizeof args[0]);
-        size_t wg = dev->tuning.row_wg;
         if (st == CLCE_OK)
-            st = clce__chain_launch(&chain, k, "nll_bwd_rows", clce__round_up((size_t)g.rows, wg),
-                                    wg);
+            st = clce__chain_launch_rows(&chain, k, "nll_bwd_rows", g.rows);
     }
     if (k)
         clReleaseKernel(k);

@@ -67,6 +67,8 @@ typedef struct clce__chain {
 void clce__chain_init(clce__chain *c, clce_device *dev, cl_uint nwait, const cl_event *wait);
 clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, size_t global,
                                size_t local);
+/* One work-item per row: `rows` items in groups of the tuning table's row_wg. */
+clce_status clce__chain_launch_rows(clce__chain *c, cl_kernel k, const char *kname, int64_t rows);
 /* Hands the last event to *event (or releases it) and arranges for the chain's scratch
  * buffers to be released once that event completes. */
 void clce__chain_finish(clce__chain *c, cl_event *event);

@@ -78,9 +78,8 @@ static clce_status launch_rows(clce_device *dev, const char *kname, int log, con
     st = clce__set_args(k, kname, args, n);
     clce__chain chain;
     clce__chain_init(&chain, dev, nwait, wait);
-    size_t wg = dev->tuning.row_wg;
     if (st == CLCE_OK)
-        st = clce__chain_launch(&chain, k, kname, clce__round_up((size_t)g->rows, wg), wg);
+        st = clce__chain_launch_rows(&chain, k, kname, g->rows);
     clReleaseKernel(k);
     return clce__chain_end(&chain, st, event);
 }
