@@ -61,11 +61,18 @@ typedef float16 acc16_t;
 #define CONVERT_ACC16 convert_float16
 #endif
 
+/* Running maximum: fmax(acc, v) for an acc that is never NaN (it starts at -inf and only takes
+ * a v that compares greater), so a NaN v is dropped exactly as fmax drops it.  Written as a
+ * compare + select because that is one max instruction on x86, where fmax's NaN rules cost
+ * four (compare unordered, compare, mask or, blend): a third of the hot loop on POCL. */
+#define RUN_MAX(acc, v) select((acc), (v), (v) > (acc))
+
+/* max of 16 values none of which is NaN (a running maximum's lanes) */
 inline float hmax16(float16 v) {
-    float8 a = fmax(v.lo, v.hi);
-    float4 b = fmax(a.lo, a.hi);
-    float2 c = fmax(b.lo, b.hi);
-    return fmax(c.lo, c.hi);
+    float8 a = RUN_MAX(v.lo, v.hi);
+    float4 b = RUN_MAX(a.lo, a.hi);
+    float2 c = RUN_MAX(b.lo, b.hi);
+    return RUN_MAX(c.lo, c.hi);
 }
 inline float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
@@ -74,23 +81,20 @@ inline float hsum16(float16 v) {
     return c.lo + c.hi;
 }
 
-/* exp(d) for d <= 0 (the only arguments here: d = x - running max), NaN -> NaN, -inf -> 0.
- * POCL's float16 exp was the bottleneck (the kernel ran at a third of the copy bandwidth, at
- * 88% with exp removed).  Cody-Waite reduction d = n ln2 + r, |r| <= ln2/2, and a degree-6
- * Taylor polynomial: relative error about 1.5e-7, i.e. about one float ulp; results below
- * e^-87 (which add nothing next to the max's exp(0) = 1) flush to 0. */
-/* exp(d) for finite d <= 0, the hot path (POCL's float16 exp made the kernel compute-bound
- * on this machine: at ~1/3 of the copy bandwidth, ~0.85 with exp removed).  d is clamped at -87
- * (e^-87 ~ 1.6e-38 adds nothing next to the max's exp(0) = 1); d = n ln2 + r with ln2 split in
- * hi + lo (Cody-Waite, r exact to ~1 ulp); e^r on |r| <= ln2/2 by a degree-6 least-squares
- * polynomial (1.8e-8 relative); 2^n added into the exponent bits.  About 1 float ulp: the
- * float32 extreme rows of semantics.md section 9 hold to 1e-7 relative. */
+/* exp(d) for finite d <= 0 (and small positive d), the hot path: POCL's float16 exp made the
+ * kernel compute-bound on this machine.  d is clamped at -87 (e^-87 ~ 1.6e-38 adds nothing next
+ * to the max's exp(0) = 1); d = n ln2 + r with n = rint(d log2 e) (the 1.5 * 2^23 trick) and ONE
+ * fma with float(ln2), which is within 3e-9 relative of ln2, so r errs by at most |n| * 2e-9
+ * (Cody-Waite's second constant bought nothing measurable and cost an fma per vector); e^r on
+ * |r| <= ln2/2 by a degree-6 Taylor-like polynomial; 2^n added into the exponent bits.  Relative
+ * error against double exp (2e6 points per range): 9.6e-8 on [-10, 10], 1.5e-7 on [-30, -10],
+ * 3.1e-7 below, where the terms are < 1e-13 of the max's.  (Degree 5 is ~6% faster at 1.7e-7
+ * on [-10, 10]: not taken, the float32 extreme rows of semantics.md section 9 hold to 1e-7.) */
 inline float16 fexp16_finite(float16 d) {
     d = fmax(d, (float16)(-87.0f));
     const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
     const float16 n = t - (float16)12582912.0f;
-    float16 r = fma(n, (float16)(-0.693145751953125f), d);
-    r = fma(n, (float16)(-1.428606765330187045e-06f), r);
+    const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
     float16 p = (float16)0.001382942427881062f;
     p = fma(p, r, (float16)0.0083747748285532f);
     p = fma(p, r, (float16)0.0416683591902256f);
@@ -133,7 +137,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #pragma unroll
         for (int k = 1; k < CHV; ++k) {
             const float16 v = vload16(k, q);
-            vm = fmax(vm, v);
+            vm = RUN_MAX(vm, v);
             vs += v;
         }
         /* a NaN or an infinity (or an overflowing sum) anywhere in the chunk: the careful
@@ -141,7 +145,9 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
         if (!isfinite(hsum16(vs)))
             break;
         const float nm = fmax(m, hmax16(vm));
-        const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
+        /* the running max seldom moves after the first chunks: skip the scalar exp (same bits,
+         * exp(0) = 1) */
+        const float sc = m == -INFINITY ? 0.0f : (m == nm ? 1.0f : exp(m - nm));
         float16 acc = (float16)0.0f;
 #if SMOOTH
         float16 aa = (float16)0.0f, ww = (float16)0.0f;
@@ -179,7 +185,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
         if (nv > 0) {
             float16 vm = vload16(0, p + i);
             for (int k = 1; k < nv; ++k)
-                vm = fmax(vm, vload16(k, p + i));
+                vm = RUN_MAX(vm, vload16(k, p + i));
             const float nm = fmax(m, hmax16(vm));
             const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
             float16 acc = (float16)0.0f;
@@ -415,7 +421,7 @@ inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int1
                 buf[k] = v;
                 if (c0 + k < nkeep)
                     keep[c0 + k] = v;
-                vm = fmax(vm, v);
+                vm = RUN_MAX(vm, v);
                 vs += v;
                 xt = select(xt, v, tg16 == (int16)(int)(c0 + k));
             }
