@@ -11,17 +11,23 @@
 #error "TARGET_T must be defined"
 #endif
 
-__kernel void validate_targets(__global const TARGET_T *t, long t_off, long rows, long classes,
-                               long ignore_index, long8 size, long8 st,
+/* rpi consecutive rows per item; an item reports its first bad row (rows ascend). */
+__kernel void validate_targets(__global const TARGET_T *t, long t_off, long rows, long rpi,
+                               long classes, long ignore_index, long8 size, long8 st,
                                __global volatile int *rec) {
-    long r = get_global_id(0);
-    if (r >= rows || rec[REC_SEQ] != 0)
+    const long i = get_global_id(0);
+    if (i * rpi >= rows || rec[REC_SEQ] != 0)
         return;
-    long ox, ot, u0, u1;
-    row_offsets(r, size, st, st, st, st, &ot, &ox, &u0, &u1);
-    long v = (long)t[t_off + ot];
-    if (v != ignore_index && (v < 0 || v >= classes))
-        atomic_min(&rec[REC_BAD_ROW], (int)r);
+    const long r1 = min(rows, (i + 1) * rpi);
+    long ot, j;
+    walk_start(i * rpi, size, st, &ot, &j);
+    for (long r = i * rpi; r < r1; walk_step(++r, size, st, &ot, &j)) {
+        const long v = (long)t[t_off + ot];
+        if (v != ignore_index && (v < 0 || v >= classes)) {
+            atomic_min(&rec[REC_BAD_ROW], (int)r);
+            return;
+        }
+    }
 }
 
 __kernel void record_bad_target(__global const TARGET_T *t, long t_off, long classes, long8 size,

@@ -72,9 +72,10 @@ const char *clce__op_name(int op_code);
 
 /* Launch parameters per device type and vendor (tuning.c). */
 typedef struct clce__tuning {
-    size_t row_wg;       /* work-group size for one-item-per-row kernels */
-    size_t reduce_wg;    /* work-group size of the reduction kernels */
-    size_t reduce_items; /* elements each reduction work-item folds serially */
+    size_t row_wg;                /* work-group size for one-item-per-row kernels */
+    size_t reduce_wg;             /* work-group size of the reduction kernels */
+    size_t reduce_items;          /* elements each reduction work-item folds serially */
+    int64_t target_rows_per_item; /* rows per item of the target scans (check, mean denominator) */
     /* cross_entropy forward fast paths (cl/ce_fwd_fast.cl; api/src/ce_forward.c picks) */
     int fwd_fast;                  /* 0: generic row kernel only */
     size_t fwd_vrow_wg;            /* work-group size of ce_fwd_vrows / ce_fwd_merge */
@@ -83,6 +84,8 @@ typedef struct clce__tuning {
     size_t fwd_lane_wg;            /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;            /* classes per chunk max in ce_fwd_lanes (LCH) */
     size_t fwd_lane_groups;        /* groups of 16 lanes per ce_fwd_lanes work-item */
+    int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
+                                    * stores for gradients of at least this size (0: never) */
     size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
                                     * from its stats pass in private memory (0: re-read) */
     int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */

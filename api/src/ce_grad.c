@@ -88,43 +88,40 @@ clce_status clce__ce_forward_prob(clce_device *dev, const clce__loss_args *a,
     return clce__chain_end(&chain, st, event);
 }
 
-/* Enqueues den_out[0] = sum of w_t over valid rows (index targets; target role 1 of g). */
+/* Enqueues den_out[0] = sum of w_t over valid rows (index targets; target role 1 of g): one
+ * partial per item of target_rows_per_item rows, then the deterministic reduction. */
 static clce_status enqueue_den(clce_device *dev, clce__chain *chain, const clce__rowgeom *g,
                                const clce__loss_args *a, cl_mem target, cl_mem weight,
                                cl_mem den_out) {
     cl_kernel k = NULL;
     cl_mem vals = NULL, dummy = NULL;
+    const int64_t rpi = dev->tuning.target_rows_per_item;
+    const int64_t items = (g->rows + rpi - 1) / rpi;
     char defines[128];
     snprintf(defines, sizeof defines, "-DTARGET_T=%s -DROW_DIMS=%d", a->target_type, g->nd);
-    clce_status st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_den_rows", &k);
+    clce_status st = clce__get_kernel(dev, "ce_grad.cl", defines, "ce_den_items", &k);
     if (st == CLCE_OK)
-        st = clce__chain_scratch(chain, 3 * (size_t)g->rows * clce__acc_size(dev),
+        st = clce__chain_scratch(chain, 3 * (size_t)items * clce__acc_size(dev),
                                  "denominator parts", &vals);
     if (st == CLCE_OK)
         st = clce__chain_scratch(chain, sizeof(cl_float), "denominator scratch", &dummy);
     if (st == CLCE_OK) {
         cl_mem w = a->has_weight ? weight : dev->error_record;
-        cl_long t_off = g->offset[1], rows = g->rows, C = g->classes, ii = a->ignore_index;
+        cl_long t_off = g->offset[1], rows = g->rows, per = rpi, C = g->classes,
+                ii = a->ignore_index;
         cl_int has_w = a->has_weight;
         cl_long8 size = clce__geom_sizes(g), st_ = clce__geom_strides(g, 1);
-        clce__arg args[] = {CLCE_ARG(target),
-                            CLCE_ARG(t_off),
-                            CLCE_ARG(w),
-                            CLCE_ARG(has_w),
-                            CLCE_ARG(vals),
-                            CLCE_ARG(rows),
-                            CLCE_ARG(C),
-                            CLCE_ARG(ii),
-                            CLCE_ARG(size),
-                            CLCE_ARG(st_),
-                            CLCE_ARG(dev->error_record)};
-        st = clce__set_args(k, "ce_den_rows", args, sizeof args / sizeof args[0]);
+        clce__arg args[] = {CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(w),
+                            CLCE_ARG(has_w),  CLCE_ARG(vals),  CLCE_ARG(rows),
+                            CLCE_ARG(per),    CLCE_ARG(C),     CLCE_ARG(ii),
+                            CLCE_ARG(size),   CLCE_ARG(st_),   CLCE_ARG(dev->error_record)};
+        st = clce__set_args(k, "ce_den_items", args, sizeof args / sizeof args[0]);
         if (st == CLCE_OK)
-            st = clce__chain_launch_rows(chain, k, "ce_den_rows", g->rows);
+            st = clce__chain_launch_rows(chain, k, "ce_den_items", items);
     }
     /* mode 2 leaves the summed weights in den_out; the float result goes to a scratch */
     if (st == CLCE_OK)
-        st = clce__enqueue_reduce(dev, chain, vals, g->rows, 2, 0, 0.0f, g->classes, g->rows, dummy,
+        st = clce__enqueue_reduce(dev, chain, vals, items, 2, 0, 0.0f, g->classes, g->rows, dummy,
                                   0, den_out);
     if (k)
         clReleaseKernel(k);
@@ -306,12 +303,17 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
         wg = tu->fwd_lane_wg;
         global = clce__round_up((size_t)slots, wg);
     }
+    /* streaming stores for a gradient larger than the caches (tuning table) */
+    const int nt_store =
+        tu->grad_stream_min_bytes > 0 &&
+        g.rows * g.classes * (int64_t)sizeof(cl_float) >= tu->grad_stream_min_bytes;
     char defines[256];
     snprintf(defines, sizeof defines,
              "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu",
+             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d",
              a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs,
-             tu->fwd_lane_chunk, smooth && a->has_weight, has_go && none, tu->grad_lane_keep);
+             tu->fwd_lane_chunk, smooth && a->has_weight, has_go && none, tu->grad_lane_keep,
+             nt_store);
     const char *name = v == CLCE__CE_VROWS ? "ce_grad_vrows" : "ce_grad_lanes";
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, loss_den = NULL;

@@ -204,11 +204,12 @@ clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain, con
         st = clce__get_kernel(dev, "validate.cl", defines, "record_bad_target", &kr);
     if (st == CLCE_OK) {
         cl_long t_off = g->offset[role], rows = g->rows, classes = g->classes, ii = ignore_index;
+        cl_long rpi = dev->tuning.target_rows_per_item, items = (rows + rpi - 1) / rpi;
         cl_long8 size = clce__geom_sizes(g), strides = clce__geom_strides(g, role);
         cl_int seq = clce__next_seq(dev), op = op_code;
-        clce__arg av[] = {
-            CLCE_ARG(target), CLCE_ARG(t_off), CLCE_ARG(rows),    CLCE_ARG(classes),
-            CLCE_ARG(ii),     CLCE_ARG(size),  CLCE_ARG(strides), CLCE_ARG(dev->error_record)};
+        clce__arg av[] = {CLCE_ARG(target), CLCE_ARG(t_off),   CLCE_ARG(rows),
+                          CLCE_ARG(rpi),    CLCE_ARG(classes), CLCE_ARG(ii),
+                          CLCE_ARG(size),   CLCE_ARG(strides), CLCE_ARG(dev->error_record)};
         st = clce__set_args(kv, "validate_targets", av, sizeof av / sizeof av[0]);
         clce__arg ar[] = {
             CLCE_ARG(target),  CLCE_ARG(t_off), CLCE_ARG(classes), CLCE_ARG(size),
@@ -216,7 +217,7 @@ clce_status clce__enqueue_target_check(clce_device *dev, clce__chain *chain, con
         if (st == CLCE_OK)
             st = clce__set_args(kr, "record_bad_target", ar, sizeof ar / sizeof ar[0]);
         if (st == CLCE_OK)
-            st = clce__chain_launch_rows(chain, kv, "validate_targets", g->rows);
+            st = clce__chain_launch_rows(chain, kv, "validate_targets", items);
         if (st == CLCE_OK)
             st = clce__chain_launch(chain, kr, "record_bad_target", 1, 1);
     }
