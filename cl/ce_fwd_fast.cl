@@ -400,6 +400,19 @@ inline float hsum_acc16(float16 v) {
 }
 #endif
 
+/* Class-contiguous rows of exactly TRANSPOSE_C classes (channels-last, tiny rows): a group's 16
+ * rows are one contiguous block, loaded as C vectors and transposed with shuffles (TR_COLS,
+ * TR_ROWS: generated for this C by runtime/transpose_gen.c and prepended to the program)
+ * instead of 16 scalar loads (or stores) per class vector. */
+#if defined(TRANSPOSE_C) && TRANSPOSE_C > 0 && defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define CLCE_TR 1
+#endif
+#endif
+#ifndef CLCE_TR
+#define CLCE_TR 0
+#endif
+
 /* The 16-lane row statistics (running max m, s = sum exp(x - m), the target logits xt and, with
  * SMOOTH, A and W): one routine for the forward, the backward and the fused kernel, so all three
  * get the same bits for a row.  Each lane's result depends on its own row only. */
@@ -411,13 +424,27 @@ inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int1
     acc16_t A = (acc16_t)0;
     acc_t W = 0;
 #endif
+#if CLCE_TR
+    float16 cols[TR_C];
+    const int tr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C;
+    if (tr) {
+        float16 V[TR_C];
+        for (int k = 0; k < TR_C; ++k)
+            V[k] = vload16(k, xb);
+        TR_COLS(cols, V);
+    }
+#endif
     for (long c0 = 0; c0 < classes; c0 += LCH) {
         float16 buf[LCH];
         float16 vm = (float16)(-INFINITY), vs = (float16)0.0f;
 #pragma unroll
         for (int k = 0; k < LCH; ++k) {
             if (c0 + k < classes) {
+#if CLCE_TR
+                const float16 v = tr ? cols[c0 + k] : lane_load(xb + (c0 + k) * cs, ls, nl);
+#else
                 const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
+#endif
                 buf[k] = v;
                 if (c0 + k < nkeep)
                     keep[c0 + k] = v;
@@ -1016,10 +1043,32 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             tc16 = vload16(0, tc);
             sd16 = vload16(0, sd);
         }
+#if CLCE_TR
+        /* contiguous 16-row blocks: logits not kept are transposed in, gradients out */
+        const int trr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C && nkeep < classes;
+        const int trw = nl == 16 && gcs == 1 && gls == TR_C && classes == TR_C;
+        float16 tcols[TR_C], gcols[TR_C];
+        if (trr) {
+            float16 V[TR_C];
+            for (int k = 0; k < TR_C; ++k)
+                V[k] = vload16(k, xb);
+            TR_COLS(tcols, V);
+        }
+#endif
         for (long c = 0; c < classes; ++c) {
+#if CLCE_TR
+            const float16 v = c < nkeep ? kept[c] : trr ? tcols[c] : lane_load(xb + c * cs, ls, nl);
+#else
             const float16 v = c < nkeep ? kept[c] : lane_load(xb + c * cs, ls, nl);
+#endif
             const float16 wv = (float16)(has_w ? w[c] : 1.0f);
             const float16 g = grad_vec(v, wv, m, lse, tg16 - (int16)(int)c, af16, tc16, sd16);
+#if CLCE_TR
+            if (trw) {
+                gcols[c] = g;
+                continue;
+            }
+#endif
             __global float *gc = gb + c * gcs;
             if (nl == 16 && gls == 1) {
                 store16(g, gc);
@@ -1030,6 +1079,14 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                     gc[l * gls] = gv[l];
             }
         }
+#if CLCE_TR
+        if (trw) {
+            float16 V[TR_C];
+            TR_ROWS(V, gcols);
+            for (int k = 0; k < TR_C; ++k)
+                store16(V[k], gb + 16 * k);
+        }
+#endif
     }
 #if !OUT_NONE
     if (has_loss) {

@@ -141,9 +141,21 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
             return clce__fail(CLCE_ERROR_BUILD, "embedded header %s is missing", common_headers[i]);
         texts[n++] = h->text;
     }
+    /* generated source some option sets need (the options are the cache key, so the same
+     * options always get the same text) */
+    char *generated = NULL;
+    const char *tr = strstr(options, "-DTRANSPOSE_C=");
+    if (tr && atoi(tr + strlen("-DTRANSPOSE_C=")) > 0) {
+        generated = clce__transpose_source(atoi(tr + strlen("-DTRANSPOSE_C=")));
+        if (!generated)
+            return clce__fail(CLCE_ERROR_OUT_OF_MEMORY,
+                              "generating the transpose source for %s failed", options);
+        texts[n++] = generated;
+    }
     texts[n++] = src->text;
     cl_int err;
     cl_program prog = clCreateProgramWithSource(dev->context, (cl_uint)n, texts, NULL, &err);
+    free(generated);
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &dev->device, options, NULL, NULL);

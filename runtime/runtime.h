@@ -77,21 +77,23 @@ typedef struct clce__tuning {
     size_t reduce_items;          /* elements each reduction work-item folds serially */
     int64_t target_rows_per_item; /* rows per item of the target scans (check, mean denominator) */
     /* cross_entropy forward fast paths (cl/ce_fwd_fast.cl; api/src/ce_forward.c picks) */
-    int fwd_fast;                  /* 0: generic row kernel only */
-    size_t fwd_vrow_wg;            /* work-group size of ce_fwd_vrows / ce_fwd_merge */
-    int fwd_chunk_vecs;            /* float16 vectors per chunk max (CHV) */
-    int64_t fwd_vrow_min_classes;  /* class-contiguous rows at least this long use vrows */
-    size_t fwd_lane_wg;            /* work-group size of ce_fwd_lanes */
-    int fwd_lane_chunk;            /* classes per chunk max in ce_fwd_lanes (LCH) */
-    size_t fwd_lane_groups;        /* groups of 16 lanes per ce_fwd_lanes work-item */
-    int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
-                                    * stores for gradients of at least this size (0: never) */
-    size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
-                                    * from its stats pass in private memory (0: re-read) */
-    int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */
-    size_t fwd_wgrow_wg;           /* its work-group size (power of two) */
-    int64_t fwd_split_min_classes; /* split rows at least this long ... */
-    int64_t fwd_split_items;       /* ... when rows < this many: nseg = ceil(items / rows) */
+    int fwd_fast;                       /* 0: generic row kernel only */
+    size_t fwd_vrow_wg;                 /* work-group size of ce_fwd_vrows / ce_fwd_merge */
+    int fwd_chunk_vecs;                 /* float16 vectors per chunk max (CHV) */
+    int64_t fwd_vrow_min_classes;       /* class-contiguous rows at least this long use vrows */
+    size_t fwd_lane_wg;                 /* work-group size of ce_fwd_lanes */
+    int fwd_lane_chunk;                 /* classes per chunk max in ce_fwd_lanes (LCH) */
+    size_t fwd_lane_groups;             /* groups of 16 lanes per ce_fwd_lanes work-item */
+    int64_t lane_transpose_max_classes; /* 16-lane kernels transpose contiguous row blocks
+                                         * (cl/transpose.clh) up to this many classes (<= 32) */
+    int64_t grad_stream_min_bytes;      /* fast gradient kernels use streaming (non-temporal)
+                                         * stores for gradients of at least this size (0: never) */
+    size_t grad_lane_keep;              /* ce_grad_lanes keeps up to this many classes' vectors
+                                         * from its stats pass in private memory (0: re-read) */
+    int64_t fwd_wgrow_min_classes;      /* rows at least this long: a work-group per row (GPU) */
+    size_t fwd_wgrow_wg;                /* its work-group size (power of two) */
+    int64_t fwd_split_min_classes;      /* split rows at least this long ... */
+    int64_t fwd_split_items;            /* ... when rows < this many: nseg = ceil(items / rows) */
 } clce__tuning;
 
 struct clce_device {
@@ -117,5 +119,9 @@ clce_status clce__get_kernel(clce_device *dev, const char *file, const char *def
                              const char *kernel_name, cl_kernel *out);
 
 void clce__tuning_for(const clce_device_info *info, clce__tuning *out);
+
+/* OpenCL source of the TR_COLS / TR_ROWS transposes for C classes (1..32), malloc'd; NULL when
+ * out of memory or C is out of range (transpose_gen.c). */
+char *clce__transpose_source(int C);
 
 #endif

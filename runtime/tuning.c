@@ -40,6 +40,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
          * fused call's traffic: (8192, 32000) 81 -> 71 ms, NCHW 49 -> 41 ms); below the L3's
          * size a plain store leaves the gradient in cache for whoever reads it next */
         out->grad_stream_min_bytes = 32 << 20;
+        out->lane_transpose_max_classes = 32;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
@@ -62,6 +63,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_groups = 1;
         out->grad_lane_keep = 0; /* private arrays spill on GPUs */
         out->grad_stream_min_bytes = 0;
+        out->lane_transpose_max_classes = 0;
         out->fwd_wgrow_min_classes = 128;
         out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;

@@ -4,11 +4,12 @@
  * table: float16 rows (class stride 1, C >= 32, with vector and scalar tails and misaligned
  * offsets), rows split across work-items (few rows, C >= 16384) with the ordered merge, 16-lane
  * pixels (NCHW, tails of the inner dimension, reversed 2-D), 16-lane gathered tiny rows
- * (C < 32, channels-last, padded), all with reductions none/sum/mean, label smoothing + weight,
- * ignore_index, and NaN / +inf / -inf rows.  Every case runs twice and must give the same bits.
- * Bad targets with sum/mean (check fused into the row kernel) must leave the output unchanged.
- * ctest runs this suite twice: with the device's row of the tuning table and with
- * CLCE_TUNING=gpu (the GPU row: a work-group per row, 16-lane pixels), on any device.
+ * (C < 32, channels-last, padded) and their transposed contiguous blocks, all with reductions
+ * none/sum/mean, label smoothing + weight, ignore_index, and NaN / +inf / -inf rows.  Every case
+ * runs twice and must give the same bits. Bad targets with sum/mean (check fused into the row
+ * kernel) must leave the output unchanged. ctest runs this suite twice: with the device's row of
+ * the tuning table and with CLCE_TUNING=gpu (the GPU row: a work-group per row, 16-lane pixels), on
+ * any device.
  */
 #include "ref.h"
 #include "testutil.h"
@@ -273,6 +274,24 @@ static const fcase CASES[] = {
     {"lanes padded 33x7", 2, {33, 7}, TU_PADDED, 0, 1, 0, SP_NONE},
     {"lanes tiny nonfinite 20x5", 2, {20, 5}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"lanes 10x5 demo", 2, {10, 5}, TU_CONTIG, 0, 0, 0, SP_NONE},
+    /* 16 lanes, contiguous 16-row blocks transposed in registers (cl/transpose.clh): class
+     * counts across the shuffle pairs' boundaries, with a partial last group */
+    {"lanes transposed 37x1", 2, {37, 1}, TU_CONTIG, 0, 0, 0, SP_NONE},
+    {"lanes transposed 37x2 smooth+w", 2, {37, 2}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
+    {"lanes transposed 40x3 ignore", 2, {40, 3}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"lanes transposed 35x15", 2, {35, 15}, TU_CONTIG, 0, 0, 0, SP_NONE},
+    {"lanes transposed 48x16 smooth+w", 2, {48, 16}, TU_CONTIG, 0.2, 1, 0, SP_NONE},
+    {"lanes transposed 33x17", 2, {33, 17}, TU_CONTIG, 0, 1, 1, SP_NONE},
+    {"lanes transposed 50x31 smooth", 2, {50, 31}, TU_CONTIG, 0.1, 0, 0, SP_NONE},
+    {"lanes transposed channels-last 2x29x4x5",
+     4,
+     {2, 29, 4, 5},
+     TU_CHANNELS_LAST,
+     0.1,
+     1,
+     1,
+     SP_NONE},
+    {"lanes transposed nonfinite 48x12", 2, {48, 12}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 

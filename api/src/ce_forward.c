@@ -55,6 +55,16 @@ clce__ce_variant clce__ce_fwd_pick(const clce__tuning *tu, const clce__loss_args
     return CLCE__CE_GENERIC;
 }
 
+/* TRANSPOSE_C for the 16-lane kernels: the class count when a group's 16 rows are one contiguous
+ * row-major block (class stride 1, row stride C) the tuning row lets transpose.clh handle, else 0
+ * (per-lane loads). */
+int clce__ce_lane_transpose(const clce__tuning *tu, const clce__rowgeom *g) {
+    const int64_t C = g->classes;
+    return g->class_stride[0] == 1 && g->stride[0][0] == C && C <= tu->lane_transpose_max_classes
+               ? (int)C
+               : 0;
+}
+
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
                         int64_t *seg_len) {
     const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
@@ -105,9 +115,10 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     char defines[220];
     int used = snprintf(
         defines, sizeof defines,
-        "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d",
+        "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
+        "-DTRANSPOSE_C=%d",
         a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
-        smooth && a->has_weight);
+        smooth && a->has_weight, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;

@@ -310,10 +310,10 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
     char defines[256];
     snprintf(defines, sizeof defines,
              "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d",
+             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d",
              a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs,
              tu->fwd_lane_chunk, smooth && a->has_weight, has_go && none, tu->grad_lane_keep,
-             nt_store);
+             nt_store, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0);
     const char *name = v == CLCE__CE_VROWS ? "ce_grad_vrows" : "ce_grad_lanes";
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, loss_den = NULL;

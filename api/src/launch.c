@@ -114,8 +114,6 @@ void clce__chain_finish(clce__chain *c, cl_event *event) {
 }
 
 clce_status clce__chain_end(clce__chain *c, clce_status st, cl_event *event) {
-    if (st != CLCE_OK && c->last)
-        clWaitForEvents(1, &c->last);
     clce__chain_finish(c, st == CLCE_OK ? event : NULL);
     return st;
 }

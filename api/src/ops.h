@@ -72,8 +72,10 @@ clce_status clce__chain_launch_rows(clce__chain *c, cl_kernel k, const char *kna
 /* Hands the last event to *event (or releases it) and arranges for the chain's scratch
  * buffers to be released once that event completes. */
 void clce__chain_finish(clce__chain *c, cl_event *event);
-/* Ends an op: on success hands the last event to *event (or releases it); on failure first
- * waits for what was enqueued, so no half-op outlives the error.  Returns st. */
+/* Ends an op: on success hands the last event to *event (or releases it).  On failure it does
+ * not block: what was already enqueued (it reads the inputs and writes scratch and the error
+ * record) may still be waiting on the caller's events, possibly user events the caller would
+ * only set after this call returns; its scratch is released when it completes.  Returns st. */
 clce_status clce__chain_end(clce__chain *c, clce_status st, cl_event *event);
 /* A device scratch buffer of `bytes` (at least 1) owned by the chain: it lives until the
  * chain's last command has completed.  (Releasing right after enqueueing is legal OpenCL, but
