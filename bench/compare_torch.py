@@ -71,16 +71,22 @@ def clce_median(bench, shape, op, reps):
     return float(out.strip().splitlines()[-1])
 
 
-def clce_extra_bytes(sizes, op):
-    """Upper bound of the scratch the clce calls allocate (api/src/ce_forward.c, ce_grad.c):
-    at most one acc_t triple per row for the reduction (the 16-lane forward needs one per 256
-    rows; split rows add 32 B per segment), the fused call also per-row stats; O(rows)."""
+def clce_extra_bytes(sizes, op, cl=False):
+    """Upper bound of the scratch the clce calls allocate on the CPU tuning row
+    (api/src/ce_forward.c, ce_grad.c): row kernels (class-contiguous rows of >= 32 classes) one
+    acc_t triple per row for the reduction, and the fused call per-row stats; the 16-lane kernels
+    (NCHW, channels-last and tiny rows) at most one triple per 16 rows; the mean's denominator
+    one triple per 4096 rows.  O(rows), never N x C."""
     rows = 1
     for k, s in enumerate(sizes):
         if k != 1:
             rows *= s
+    lanes = sizes[1] < 32 or (len(sizes) > 2 and not cl)
+    den = 3 * 8 * (-(-rows // 4096)) + 8
+    if lanes:
+        return 3 * 8 * (-(-rows // 16)) + 8 + (den if op != "forward" else 0)
     fwd = 3 * 8 * rows + 8
-    return fwd if op == "forward" else fwd + 2 * 4 * rows  # fused: + per-row stats
+    return fwd if op == "forward" else fwd + 2 * 4 * rows + den
 
 
 MEM_SNIPPET = r"""
@@ -210,7 +216,7 @@ def main():
             print(f"\"{shape}\",{'channels_last' if cl else 'contiguous'},{op},"
                   f"{statistics.median(tt) * 1e3:.4f},{statistics.median(tc) * 1e3:.4f},"
                   f"{statistics.median(ratios):.2f},{fmt_bytes(mem_t)},"
-                  f"{fmt_bytes(clce_extra_bytes(sizes, bench_op))}", flush=True)
+                  f"{fmt_bytes(clce_extra_bytes(sizes, bench_op, cl))}", flush=True)
         del x0, t
 
 

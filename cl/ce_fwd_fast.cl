@@ -419,6 +419,11 @@ inline float hsum_acc16(float16 v) {
 inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16,
                         long classes, __global const float *w, int has_w, float16 *pm, float16 *ps,
                         float16 *pxt, acc16_t *pA, acc_t *pW, float16 *keep, long nkeep) {
+#if defined(NCLS) && NCLS > 0
+    /* the class count fixed at build time (small C, from the tuning row): constant trip counts,
+     * one chunk (LCH >= C), no per-class bounds checks left in the unrolled loops */
+    classes = NCLS;
+#endif
     float16 m = (float16)(-INFINITY), s = (float16)0.0f, xt = (float16)0.0f;
 #if SMOOTH
     acc16_t A = (acc16_t)0;

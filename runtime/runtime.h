@@ -84,6 +84,10 @@ typedef struct clce__tuning {
     size_t fwd_lane_wg;                 /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;                 /* classes per chunk max in ce_fwd_lanes (LCH) */
     size_t fwd_lane_groups;             /* groups of 16 lanes per ce_fwd_lanes work-item */
+    int64_t lane_specialize_min_rows;   /* ... both only for problems of at least this many rows
+                                         * (a build per class count costs ~1 s cold) */
+    int64_t lane_const_max_classes;     /* 16-lane kernels are built for the class count (NCLS)
+                                         * up to this many classes (0: never) */
     int64_t lane_transpose_max_classes; /* 16-lane kernels transpose contiguous row blocks
                                          * (cl/transpose.clh) up to this many classes (<= 32) */
     int64_t grad_stream_min_bytes;      /* fast gradient kernels use streaming (non-temporal)

@@ -41,6 +41,9 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
          * size a plain store leaves the gradient in cache for whoever reads it next */
         out->grad_stream_min_bytes = 32 << 20;
         out->lane_transpose_max_classes = 32;
+        /* a program per small class count: constant loops, one chunk (NCHW C = 21: -9%) */
+        out->lane_const_max_classes = 32;
+        out->lane_specialize_min_rows = 16384;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
@@ -64,16 +67,22 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->grad_lane_keep = 0; /* private arrays spill on GPUs */
         out->grad_stream_min_bytes = 0;
         out->lane_transpose_max_classes = 0;
+        out->lane_const_max_classes = 0;
+        out->lane_specialize_min_rows = INT64_MAX;
         out->fwd_wgrow_min_classes = 128;
         out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;
         out->fwd_split_items = 0;
     }
     /* CLCE_GRAD_STREAM_MIN_BYTES=N moves the streaming-store threshold (tests run every fast
-     * gradient through that path with N = 1; 0 turns it off). */
+     * gradient through that path with N = 1; 0 turns it off) ... */
     const char *sm = getenv("CLCE_GRAD_STREAM_MIN_BYTES");
     if (sm && *sm)
         out->grad_stream_min_bytes = strtoll(sm, NULL, 10);
+    /* CLCE_LANE_SPECIALIZE_MIN_ROWS=N likewise for the per-class-count 16-lane builds */
+    const char *ls = getenv("CLCE_LANE_SPECIALIZE_MIN_ROWS");
+    if (ls && *ls)
+        out->lane_specialize_min_rows = strtoll(ls, NULL, 10);
     /* CLCE_FWD_FAST=0 forces the generic kernel (A/B measurements, tests). */
     const char *env = getenv("CLCE_FWD_FAST");
     if (env && env[0] == '0')

@@ -7,9 +7,10 @@
  * (C < 32, channels-last, padded) and their transposed contiguous blocks, all with reductions
  * none/sum/mean, label smoothing + weight, ignore_index, and NaN / +inf / -inf rows.  Every case
  * runs twice and must give the same bits. Bad targets with sum/mean (check fused into the row
- * kernel) must leave the output unchanged. ctest runs this suite twice: with the device's row of
- * the tuning table and with CLCE_TUNING=gpu (the GPU row: a work-group per row, 16-lane pixels), on
- * any device.
+ * kernel) must leave the output unchanged.  ctest runs this suite three times, on any device:
+ * with the device's row of the tuning table, with CLCE_TUNING=gpu (the GPU row: a work-group per
+ * row, 16-lane pixels), and with the large-problem thresholds at 0 (streaming stores; 16-lane
+ * kernels built for the class count, with in-register transposes of 16-row blocks).
  */
 #include "ref.h"
 #include "testutil.h"

@@ -56,13 +56,27 @@ clce__ce_variant clce__ce_fwd_pick(const clce__tuning *tu, const clce__loss_args
 }
 
 /* TRANSPOSE_C for the 16-lane kernels: the class count when a group's 16 rows are one contiguous
- * row-major block (class stride 1, row stride C) the tuning row lets transpose.clh handle, else 0
- * (per-lane loads). */
+ * row-major block (class stride 1, row stride C) of few enough classes, in a problem large enough
+ * to repay a build per class count (tuning row); else 0 (per-lane loads). */
 int clce__ce_lane_transpose(const clce__tuning *tu, const clce__rowgeom *g) {
     const int64_t C = g->classes;
-    return g->class_stride[0] == 1 && g->stride[0][0] == C && C <= tu->lane_transpose_max_classes
+    return g->rows >= tu->lane_specialize_min_rows && g->class_stride[0] == 1 &&
+                   g->stride[0][0] == C && C <= tu->lane_transpose_max_classes
                ? (int)C
                : 0;
+}
+
+/* Class count and chunk (NCLS, LCH) of the 16-lane kernels: small class counts are fixed at
+ * build time with one chunk covering them (the tuning row's lane_const_max_classes) for
+ * problems large enough to repay a build per class count; else NCLS = 0 and the row's chunk. */
+void clce__ce_lane_consts(const clce__tuning *tu, const clce__rowgeom *g, int *ncls, int *lch) {
+    *ncls = 0;
+    *lch = tu->fwd_lane_chunk;
+    if (g->rows >= tu->lane_specialize_min_rows && g->classes >= 1 &&
+        g->classes <= tu->lane_const_max_classes) {
+        *ncls = (int)g->classes;
+        *lch = (int)((g->classes + 7) / 8 * 8);
+    }
 }
 
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
@@ -112,13 +126,16 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     if (!reduced) /* nothing but the row kernel writes: the check must come first */
         st = clce__enqueue_target_check(dev, chain, g, 1, a->target_type, target, a->ignore_index,
                                         op);
-    char defines[220];
+    int ncls = 0, lch = tu->fwd_lane_chunk;
+    if (v == CLCE__CE_LANES)
+        clce__ce_lane_consts(tu, g, &ncls, &lch);
+    char defines[240];
     int used = snprintf(
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-        "-DTRANSPOSE_C=%d",
-        a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, tu->fwd_lane_chunk,
-        smooth && a->has_weight, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0);
+        "-DTRANSPOSE_C=%d -DNCLS=%d",
+        a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, lch, smooth && a->has_weight,
+        v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;

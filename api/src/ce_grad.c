@@ -307,13 +307,16 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
     const int nt_store =
         tu->grad_stream_min_bytes > 0 &&
         g.rows * g.classes * (int64_t)sizeof(cl_float) >= tu->grad_stream_min_bytes;
-    char defines[256];
+    int ncls = 0, lch = tu->fwd_lane_chunk;
+    if (v == CLCE__CE_LANES)
+        clce__ce_lane_consts(tu, &g, &ncls, &lch);
+    char defines[288];
     snprintf(defines, sizeof defines,
              "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d",
-             a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs,
-             tu->fwd_lane_chunk, smooth && a->has_weight, has_go && none, tu->grad_lane_keep,
-             nt_store, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0);
+             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d -DNCLS=%d",
+             a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs, lch,
+             smooth && a->has_weight, has_go && none, tu->grad_lane_keep, nt_store,
+             v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0, ncls);
     const char *name = v == CLCE__CE_VROWS ? "ce_grad_vrows" : "ce_grad_lanes";
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, loss_den = NULL;
