@@ -412,6 +412,15 @@ inline float hsum_acc16(float16 v) {
 #ifndef CLCE_TR
 #define CLCE_TR 0
 #endif
+#if CLCE_TR
+/* The 16 x TR_C block at xb as TR_C class vectors. */
+inline void tr_load_cols(__global const float *xb, float16 *cols) {
+    float16 V[TR_C];
+    for (int k = 0; k < TR_C; ++k)
+        V[k] = vload16(k, xb);
+    TR_COLS(cols, V);
+}
+#endif
 
 /* The 16-lane row statistics (running max m, s = sum exp(x - m), the target logits xt and, with
  * SMOOTH, A and W): one routine for the forward, the backward and the fused kernel, so all three
@@ -432,12 +441,8 @@ inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int1
 #if CLCE_TR
     float16 cols[TR_C];
     const int tr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C;
-    if (tr) {
-        float16 V[TR_C];
-        for (int k = 0; k < TR_C; ++k)
-            V[k] = vload16(k, xb);
-        TR_COLS(cols, V);
-    }
+    if (tr)
+        tr_load_cols(xb, cols);
 #endif
     for (long c0 = 0; c0 < classes; c0 += LCH) {
         float16 buf[LCH];
@@ -1053,12 +1058,8 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         const int trr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C && nkeep < classes;
         const int trw = nl == 16 && gcs == 1 && gls == TR_C && classes == TR_C;
         float16 tcols[TR_C], gcols[TR_C];
-        if (trr) {
-            float16 V[TR_C];
-            for (int k = 0; k < TR_C; ++k)
-                V[k] = vload16(k, xb);
-            TR_COLS(tcols, V);
-        }
+        if (trr)
+            tr_load_cols(xb, tcols);
 #endif
         for (long c = 0; c < classes; ++c) {
 #if CLCE_TR
