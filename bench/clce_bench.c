@@ -435,14 +435,24 @@ int main(int argc, char **argv) {
             ++np;
             ++i;
         } else if (!strcmp(a, "--op") && v) {
+            if (strcmp(v, "forward") && strcmp(v, "fused") && strcmp(v, "both")) {
+                fprintf(stderr, "clce_bench: --op '%s': expected forward, fused or both\n", v);
+                return 1;
+            }
             o.nops = strcmp(v, "both") ? 1 : 2;
             if (o.nops == 1)
                 o.ops[0] = !strcmp(v, "fused") ? OP_FUSED : OP_FORWARD;
             ++i;
         } else if (!strcmp(a, "--variant") && v) {
+            /* "weight+smooth" is the name the CSV prints for ws */
+            const int ws = !strcmp(v, "ws") || !strcmp(v, "weight+smooth");
+            if (!ws && strcmp(v, "plain") && strcmp(v, "both")) {
+                fprintf(stderr, "clce_bench: --variant '%s': expected plain, ws or both\n", v);
+                return 1;
+            }
             o.nvariants = strcmp(v, "both") ? 1 : 2;
             if (o.nvariants == 1)
-                o.variants[0] = !strcmp(v, "ws");
+                o.variants[0] = ws;
             ++i;
         } else if (!strcmp(a, "--reduction") && v) {
             o.reduction = !strcmp(v, "none")  ? CLCE_REDUCTION_NONE
