@@ -77,27 +77,29 @@ typedef struct clce__tuning {
     size_t reduce_items;          /* elements each reduction work-item folds serially */
     int64_t target_rows_per_item; /* rows per item of the target scans (check, mean denominator) */
     /* cross_entropy forward fast paths (cl/ce_fwd_fast.cl; api/src/ce_forward.c picks) */
-    int fwd_fast;                       /* 0: generic row kernel only */
-    size_t fwd_vrow_wg;                 /* work-group size of ce_fwd_vrows / ce_fwd_merge */
-    int fwd_chunk_vecs;                 /* float16 vectors per chunk max (CHV) */
-    int64_t fwd_vrow_min_classes;       /* class-contiguous rows at least this long use vrows */
-    size_t fwd_lane_wg;                 /* work-group size of ce_fwd_lanes */
-    int fwd_lane_chunk;                 /* classes per chunk max in ce_fwd_lanes (LCH) */
-    size_t fwd_lane_groups;             /* groups of 16 lanes per ce_fwd_lanes work-item */
-    int64_t lane_specialize_min_rows;   /* ... both only for problems of at least this many rows
-                                         * (a build per class count costs ~1 s cold) */
-    int64_t lane_const_max_classes;     /* 16-lane kernels are built for the class count (NCLS)
-                                         * up to this many classes (0: never) */
-    int64_t lane_transpose_max_classes; /* 16-lane kernels transpose contiguous row blocks
-                                         * (cl/transpose.clh) up to this many classes (<= 32) */
-    int64_t grad_stream_min_bytes;      /* fast gradient kernels use streaming (non-temporal)
-                                         * stores for gradients of at least this size (0: never) */
-    size_t grad_lane_keep;              /* ce_grad_lanes keeps up to this many classes' vectors
-                                         * from its stats pass in private memory (0: re-read) */
-    int64_t fwd_wgrow_min_classes;      /* rows at least this long: a work-group per row (GPU) */
-    size_t fwd_wgrow_wg;                /* its work-group size (power of two) */
-    int64_t fwd_split_min_classes;      /* split rows at least this long ... */
-    int64_t fwd_split_items;            /* ... when rows < this many: nseg = ceil(items / rows) */
+    int fwd_fast;                 /* 0: generic row kernel only */
+    size_t fwd_vrow_wg;           /* work-group size of ce_fwd_vrows / ce_fwd_merge */
+    int fwd_chunk_vecs;           /* float16 vectors per chunk max (CHV) */
+    int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
+    size_t fwd_lane_wg;           /* work-group size of ce_fwd_lanes */
+    int fwd_lane_chunk;           /* classes per chunk max in ce_fwd_lanes (LCH) */
+    size_t fwd_lane_groups;       /* groups of 16 lanes per ce_fwd_lanes work-item */
+    /* 16-lane kernels built for the class count (NCLS) up to lane_const_max_classes, and
+     * transposing contiguous 16-row blocks (runtime/transpose_gen.c) up to
+     * lane_transpose_max_classes (<= 32); both only for problems of at least
+     * lane_specialize_min_rows rows (a build per class count costs ~1 s cold).  0 / INT64_MAX:
+     * never. */
+    int64_t lane_const_max_classes;
+    int64_t lane_transpose_max_classes;
+    int64_t lane_specialize_min_rows;
+    int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
+                                    * stores for gradients of at least this size (0: never) */
+    size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
+                                    * from its stats pass in private memory (0: re-read) */
+    int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */
+    size_t fwd_wgrow_wg;           /* its work-group size (power of two) */
+    int64_t fwd_split_min_classes; /* split rows at least this long ... */
+    int64_t fwd_split_items;       /* ... when rows < this many: nseg = ceil(items / rows) */
 } clce__tuning;
 
 struct clce_device {

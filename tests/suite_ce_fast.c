@@ -275,7 +275,7 @@ static const fcase CASES[] = {
     {"lanes padded 33x7", 2, {33, 7}, TU_PADDED, 0, 1, 0, SP_NONE},
     {"lanes tiny nonfinite 20x5", 2, {20, 5}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"lanes 10x5 demo", 2, {10, 5}, TU_CONTIG, 0, 0, 0, SP_NONE},
-    /* 16 lanes, contiguous 16-row blocks transposed in registers (cl/transpose.clh): class
+    /* 16 lanes, contiguous 16-row blocks transposed in registers (runtime/transpose_gen.c): class
      * counts across the shuffle pairs' boundaries, with a partial last group */
     {"lanes transposed 37x1", 2, {37, 1}, TU_CONTIG, 0, 0, 0, SP_NONE},
     {"lanes transposed 37x2 smooth+w", 2, {37, 2}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
