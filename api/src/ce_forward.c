@@ -273,9 +273,9 @@ clce_status clce_cross_entropy_forward(clce_device *dev, const clce_loss_desc *d
                                  true);
     if (st != CLCE_OK)
         return st;
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    st = clce__check_wait_list(num_wait_events, wait_events);
+    if (st != CLCE_OK)
+        return st;
     if (a.prob_target) /* probability targets: ce_grad.c */
         return clce__ce_forward_prob(dev, &a, input_desc, input, target_desc, target, weight,
                                      loss_desc, loss, stats, num_wait_events, wait_events, event);

@@ -420,9 +420,9 @@ clce_status clce_cross_entropy_backward(
     st = check_grad_input(input_desc, input, grad_input_desc, grad_input, &gi);
     if (st != CLCE_OK)
         return st;
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    st = clce__check_wait_list(num_wait_events, wait_events);
+    if (st != CLCE_OK)
+        return st;
     const int go_none = a.reduction == CLCE_REDUCTION_NONE;
     const clce_tensor_desc *roles[CLCE__ROLES] = {input_desc, target_desc,
                                                   go_none ? grad_output_desc : NULL, &gi};
@@ -491,9 +491,9 @@ clce_status clce_cross_entropy_fused(clce_device *dev, const clce_loss_desc *des
     st = check_grad_input(input_desc, input, grad_input_desc, grad_input, &gi);
     if (st != CLCE_OK)
         return st;
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    st = clce__check_wait_list(num_wait_events, wait_events);
+    if (st != CLCE_OK)
+        return st;
     const int none = a.reduction == CLCE_REDUCTION_NONE;
     /* five tensors share the rows: two geometries over the same row order */
     const clce_tensor_desc *ra[CLCE__ROLES] = {input_desc, target_desc, &gi, NULL};

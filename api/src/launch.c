@@ -18,6 +18,13 @@ clce_status clce__set_args(cl_kernel k, const char *kname, const clce__arg *args
     return CLCE_OK;
 }
 
+clce_status clce__check_wait_list(cl_uint num_wait_events, const cl_event *wait_events) {
+    if (num_wait_events > 0 && !wait_events)
+        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
+                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    return CLCE_OK;
+}
+
 void clce__chain_init(clce__chain *c, clce_device *dev, cl_uint nwait, const cl_event *wait) {
     c->dev = dev;
     c->nwait = nwait;

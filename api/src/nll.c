@@ -31,9 +31,9 @@ clce_status clce_nll_loss_forward(clce_device *dev, const clce_loss_desc *desc,
                                  true);
     if (st != CLCE_OK)
         return st;
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    st = clce__check_wait_list(num_wait_events, wait_events);
+    if (st != CLCE_OK)
+        return st;
 
     const int reduced = a.reduction != CLCE_REDUCTION_NONE;
     const clce_tensor_desc *roles[CLCE__ROLES] = {input_desc, target_desc,
@@ -170,9 +170,9 @@ clce_status clce_nll_loss_backward(clce_device *dev, const clce_loss_desc *desc,
                                  grad_output_desc, grad_output, false);
     if (st != CLCE_OK)
         return st;
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
+    st = clce__check_wait_list(num_wait_events, wait_events);
+    if (st != CLCE_OK)
+        return st;
 
     const int go_none = a.reduction == CLCE_REDUCTION_NONE;
     const int mean = a.reduction == CLCE_REDUCTION_MEAN;

@@ -64,6 +64,9 @@ typedef struct clce__chain {
     cl_mem scratch[CLCE__CHAIN_MAX_SCRATCH]; /* released when the chain's last command ends */
     int nscratch;
 } clce__chain;
+/* CLCE_ERROR_INVALID_ARGUMENT when a wait list is counted but missing; every op checks it before
+ * enqueuing anything. */
+clce_status clce__check_wait_list(cl_uint num_wait_events, const cl_event *wait_events);
 void clce__chain_init(clce__chain *c, clce_device *dev, cl_uint nwait, const cl_event *wait);
 clce_status clce__chain_launch(clce__chain *c, cl_kernel k, const char *kname, size_t global,
                                size_t local);

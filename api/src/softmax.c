@@ -88,10 +88,7 @@ static clce_status check_common(clce_device *dev, cl_uint num_wait_events,
                                 const cl_event *wait_events) {
     if (!dev)
         return clce__fail(CLCE_ERROR_INVALID_ARGUMENT, "device is NULL");
-    if (num_wait_events > 0 && !wait_events)
-        return clce__fail(CLCE_ERROR_INVALID_ARGUMENT,
-                          "wait_events is NULL but num_wait_events is %u", num_wait_events);
-    return CLCE_OK;
+    return clce__check_wait_list(num_wait_events, wait_events);
 }
 
 static clce_status forward(int log, clce_device *dev, int dim, const clce_tensor_desc *input_desc,
