@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A threshold of the table overridden by an environment variable, when set and non-empty. */
+static void env_threshold(const char *name, int64_t *field) {
+    const char *v = getenv(name);
+    if (v && *v)
+        *field = strtoll(v, NULL, 10);
+}
+
 void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
     int is_cpu = (info->type & CL_DEVICE_TYPE_CPU) != 0;
     /* CLCE_TUNING=gpu|cpu picks a row of the table regardless of the device: tests run the
@@ -74,15 +81,11 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_split_min_classes = INT64_MAX;
         out->fwd_split_items = 0;
     }
-    /* CLCE_GRAD_STREAM_MIN_BYTES=N moves the streaming-store threshold (tests run every fast
-     * gradient through that path with N = 1; 0 turns it off) ... */
-    const char *sm = getenv("CLCE_GRAD_STREAM_MIN_BYTES");
-    if (sm && *sm)
-        out->grad_stream_min_bytes = strtoll(sm, NULL, 10);
-    /* CLCE_LANE_SPECIALIZE_MIN_ROWS=N likewise for the per-class-count 16-lane builds */
-    const char *ls = getenv("CLCE_LANE_SPECIALIZE_MIN_ROWS");
-    if (ls && *ls)
-        out->lane_specialize_min_rows = strtoll(ls, NULL, 10);
+    /* CLCE_GRAD_STREAM_MIN_BYTES=N moves the streaming-store threshold, and
+     * CLCE_LANE_SPECIALIZE_MIN_ROWS=N that of the per-class-count 16-lane builds (tests run the
+     * fast paths through both with N = 0 or 1 on small shapes) */
+    env_threshold("CLCE_GRAD_STREAM_MIN_BYTES", &out->grad_stream_min_bytes);
+    env_threshold("CLCE_LANE_SPECIALIZE_MIN_ROWS", &out->lane_specialize_min_rows);
     /* CLCE_FWD_FAST=0 forces the generic kernel (A/B measurements, tests). */
     const char *env = getenv("CLCE_FWD_FAST");
     if (env && env[0] == '0')
