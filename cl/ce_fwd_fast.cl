@@ -67,15 +67,6 @@ typedef float16 acc16_t;
  * four (compare unordered, compare, mask or, blend): a third of the hot loop on POCL. */
 #define RUN_MAX(acc, v) select((acc), (v), (v) > (acc))
 
-/* any(m) for a 16-lane mask by an OR tree: POCL 3.1 lowers any() to a chain of extracts and
- * branches (~35 instructions, a fifth of the NCHW forward); this is 8. */
-inline int any16(int16 m) {
-    const int8 a = m.lo | m.hi;
-    const int4 b = a.lo | a.hi;
-    const int2 c = b.lo | b.hi;
-    return (c.lo | c.hi) < 0;
-}
-
 /* max of 16 values none of which is NaN (a running maximum's lanes) */
 inline float hmax16(float16 v) {
     float8 a = RUN_MAX(v.lo, v.hi);

@@ -245,10 +245,36 @@ __kernel void ce_den_items(__global const TARGET_T *t, long t_off, __global cons
     acc_t den = 0;
     long ot, j;
     walk_start(i * rpi, size, st, &ot, &j);
-    for (long r = i * rpi; r < r1; walk_step(++r, size, st, &ot, &j)) {
+    for (long r = i * rpi; r < r1;) {
+        if (WALK16_OK(st, size, j, r, r1)) {
+            /* 16 rows by one vector load and compares; the weights (if any) added in row order,
+             * so the sum is the scalar loop's */
+            const long16 tv = convert_long16(vload16(0, t + t_off + ot));
+            const int16 ok = convert_int16((tv != (long16)ignore_index) & (tv >= (long16)0) &
+                                           (tv < (long16)classes));
+            if (has_weight) {
+                long tl[16];
+                int okl[16];
+                vstore16(tv, 0, tl);
+                vstore16(ok, 0, okl);
+                for (int l = 0; l < 16; ++l)
+                    if (okl[l])
+                        den += (acc_t)w[tl[l]];
+            } else {
+                const int16 n = -ok; /* 1 per valid row */
+                const int8 a = n.lo + n.hi;
+                const int4 b = a.lo + a.hi;
+                const int2 c = b.lo + b.hi;
+                den += (acc_t)(c.lo + c.hi); /* a count: exact, as 16 additions of 1 are */
+            }
+            r += 16;
+            walk_step16(r, size, st, &ot, &j);
+            continue;
+        }
         const long tgt = (long)t[t_off + ot];
         if (tgt != ignore_index && tgt >= 0 && tgt < classes)
             den += has_weight ? (acc_t)w[tgt] : 1;
+        walk_step(++r, size, st, &ot, &j);
     }
     item_vals[3 * i] = 0;
     item_vals[3 * i + 1] = 0;

@@ -21,12 +21,24 @@ __kernel void validate_targets(__global const TARGET_T *t, long t_off, long rows
     const long r1 = min(rows, (i + 1) * rpi);
     long ot, j;
     walk_start(i * rpi, size, st, &ot, &j);
-    for (long r = i * rpi; r < r1; walk_step(++r, size, st, &ot, &j)) {
+    for (long r = i * rpi; r < r1;) {
+        if (WALK16_OK(st, size, j, r, r1)) {
+            /* 16 rows by one vector load; a bad one among them is found by the scalar loop */
+            const long16 tv = convert_long16(vload16(0, t + t_off + ot));
+            const int16 bad = convert_int16((tv != (long16)ignore_index) &
+                                            ((tv < (long16)0) | (tv >= (long16)classes)));
+            if (!any16(bad)) {
+                r += 16;
+                walk_step16(r, size, st, &ot, &j);
+                continue;
+            }
+        }
         const long v = (long)t[t_off + ot];
         if (v != ignore_index && (v < 0 || v >= classes)) {
             atomic_min(&rec[REC_BAD_ROW], (int)r);
             return;
         }
+        walk_step(++r, size, st, &ot, &j);
     }
 }
 

@@ -359,6 +359,68 @@ static void bad_target(int64_t N, int64_t C, int ndim4) {
     free(t);
 }
 
+/* The target scans (check before a none-reduction forward; check + mean denominator before a
+ * gradient) take 16 contiguous rows per vector: the first bad row inside a later 16-row block,
+ * another after it, and an ignore_index among them must be found and named exactly, with
+ * nothing written. */
+static void bad_target_scan(int op) {
+    const int64_t N = 100, C = 7;
+    int64_t sizes[2] = {N, C};
+    float x[100 * 7];
+    int64_t t[100];
+    for (int64_t i = 0; i < N * C; ++i)
+        x[i] = (float)(i % 5) * 0.25f;
+    for (int64_t r = 0; r < N; ++r)
+        t[r] = r % C;
+    t[33] = -100; /* ignore_index: not an error */
+    t[37] = C;    /* the first bad row: block 32..47 */
+    t[90] = -3;
+    clce_tensor_desc xd = clce_tensor_contiguous(CLCE_F32, 2, sizes);
+    clce_tensor_desc td = clce_tensor_contiguous(CLCE_I64, 1, sizes);
+    clce_tensor_desc nd = clce_tensor_contiguous(CLCE_F32, 1, sizes);
+    clce_tensor_desc sd = clce_tensor_contiguous(CLCE_F32, 0, NULL);
+    float sentinel[100 * 7];
+    for (int i = 0; i < 100 * 7; ++i)
+        sentinel[i] = 42.5f;
+    cl_mem bx = tu_buffer(sizeof x, x), bt = tu_buffer(sizeof t, t);
+    cl_mem bl = tu_buffer(sizeof sentinel, sentinel), bg = tu_buffer(sizeof sentinel, sentinel);
+    const float one = 1.0f;
+    cl_mem bgo = tu_buffer(sizeof one, &one);
+    clce_loss_desc d;
+    clce_loss_desc_init(&d);
+    d.reduction = op == 0 ? CLCE_REDUCTION_NONE : CLCE_REDUCTION_MEAN;
+    clce_status st;
+    if (op == 0)
+        st = clce_cross_entropy_forward(tu_device(), &d, &xd, bx, &td, bt, NULL, NULL, &nd, bl,
+                                        NULL, 0, NULL, NULL);
+    else if (op == 1)
+        st = clce_cross_entropy_fused(tu_device(), &d, &xd, bx, &td, bt, NULL, NULL, &sd, bl, NULL,
+                                      NULL, &xd, bg, 0, NULL, NULL);
+    else
+        st = clce_cross_entropy_backward(tu_device(), &d, &xd, bx, &td, bt, NULL, NULL, &sd, bgo,
+                                         NULL, &xd, bg, 0, NULL, NULL);
+    if (st == CLCE_OK)
+        st = clce_device_sync(tu_device());
+    ck_assert_msg(st == CLCE_ERROR_TARGET_OUT_OF_RANGE, "op %d: got %s", op, clce_status_name(st));
+    ck_assert_msg(strstr(clce_last_error_detail(), "value 7 at position 37 ") != NULL,
+                  "op %d: detail: %s", op, clce_last_error_detail());
+    float out[100 * 7];
+    tu_read(bl, sizeof out, out);
+    ck_assert_msg(memcmp(out, sentinel, sizeof out) == 0, "op %d: loss written", op);
+    tu_read(bg, sizeof out, out);
+    ck_assert_msg(memcmp(out, sentinel, sizeof out) == 0, "op %d: gradient written", op);
+    tu_release(bx);
+    tu_release(bt);
+    tu_release(bl);
+    tu_release(bg);
+    tu_release(bgo);
+}
+
+START_TEST(test_bad_target_scan) {
+    bad_target_scan(_i);
+}
+END_TEST
+
 START_TEST(test_bad_target_vrows) {
     bad_target(40, 300, 0);
 }
@@ -385,6 +447,7 @@ int main(void) {
     tcase_add_test(tc, test_bad_target_lanes);
     tcase_add_test(tc, test_bad_target_lanes_full);
     tcase_add_test(tc, test_bad_target_split);
+    tcase_add_loop_test(tc, test_bad_target_scan, 0, 3);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
