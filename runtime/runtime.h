@@ -81,6 +81,8 @@ typedef struct clce__tuning {
     size_t fwd_vrow_wg;           /* work-group size of ce_fwd_vrows / ce_fwd_merge */
     int fwd_chunk_vecs;           /* float16 vectors per chunk max (CHV) */
     int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
+    int fwd_vrow_weighted_rows;   /* vrows with weights + smoothing: rows per item sharing
+                                   * each weights vector (VROWS_R; 1: one row per item) */
     size_t fwd_lane_wg;           /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;           /* classes per chunk max in ce_fwd_lanes (LCH) */
     size_t fwd_lane_groups;       /* groups of 16 lanes per ce_fwd_lanes work-item */

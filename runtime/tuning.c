@@ -36,6 +36,9 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_wg = 1;
         out->fwd_chunk_vecs = 16;
         out->fwd_vrow_min_classes = 32;
+        /* the weights stream next to the logits cost as much as the exponentials: each weights
+         * vector serves 4 rows ((8192, 32000) weights + smoothing: see the commit) */
+        out->fwd_vrow_weighted_rows = 4;
         out->fwd_lane_wg = 1;
         out->fwd_lane_chunk = 16;
         out->fwd_lane_groups = 32;
@@ -68,6 +71,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_vrow_wg = 64;
         out->fwd_chunk_vecs = 4;
         out->fwd_vrow_min_classes = INT64_MAX;
+        out->fwd_vrow_weighted_rows = 1;
         out->fwd_lane_wg = 64;
         out->fwd_lane_chunk = 4;
         out->fwd_lane_groups = 1;

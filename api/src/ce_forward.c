@@ -106,10 +106,13 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     const int smooth = a->eps > 0.0f;
     int64_t nseg = 1, seg_len = g->classes, slots = g->rows, gpi = 1;
     size_t global, wg;
+    int vrows_r = 1; /* rows per item sharing each weights vector (weights + smoothing) */
     if (v == CLCE__CE_VROWS) {
         clce__ce_fwd_split(tu, g, &nseg, &seg_len);
+        if (nseg == 1 && smooth && a->has_weight && tu->fwd_vrow_weighted_rows > 1)
+            vrows_r = tu->fwd_vrow_weighted_rows;
         wg = tu->fwd_vrow_wg;
-        global = clce__round_up((size_t)(g->rows * nseg), wg);
+        global = clce__round_up((size_t)((g->rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else if (v == CLCE__CE_WGROW) {
         wg = tu->fwd_wgrow_wg;
         global = (size_t)g->rows * wg;
@@ -129,13 +132,13 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     int ncls = 0, lch = tu->fwd_lane_chunk;
     if (v == CLCE__CE_LANES)
         clce__ce_lane_consts(tu, g, &ncls, &lch);
-    char defines[240];
+    char defines[256];
     int used = snprintf(
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-        "-DTRANSPOSE_C=%d -DNCLS=%d",
+        "-DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d",
         a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, lch, smooth && a->has_weight,
-        v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls);
+        v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls, vrows_r);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;

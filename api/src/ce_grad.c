@@ -290,11 +290,14 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
     const int nd = g.nd > gb.nd ? g.nd : gb.nd;
     size_t global, wg;
     int64_t slots = g.rows, gpi = 1;
+    int vrows_r = 1; /* rows per item sharing each weights vector (weights + smoothing) */
     if (v == CLCE__CE_VROWS) {
         wg = tu->fwd_vrow_wg;
-        global = clce__round_up((size_t)(g.rows * (stats ? nseg : 1)), wg);
         if (!stats)
             nseg = 1, seg_len = g.classes;
+        if (nseg == 1 && smooth && a->has_weight && tu->fwd_vrow_weighted_rows > 1)
+            vrows_r = tu->fwd_vrow_weighted_rows;
+        global = clce__round_up((size_t)((g.rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else {
         const int64_t inner = g.size[0], gpo = (inner + 15) / 16;
         const int64_t groups = g.rows / inner * gpo;
@@ -310,13 +313,14 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
     int ncls = 0, lch = tu->fwd_lane_chunk;
     if (v == CLCE__CE_LANES)
         clce__ce_lane_consts(tu, &g, &ncls, &lch);
-    char defines[288];
-    snprintf(defines, sizeof defines,
-             "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-             "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d -DNCLS=%d",
-             a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs, lch,
-             smooth && a->has_weight, has_go && none, tu->grad_lane_keep, nt_store,
-             v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0, ncls);
+    char defines[304];
+    snprintf(
+        defines, sizeof defines,
+        "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
+        "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d",
+        a->target_type, nd, smooth, loss_in_kernel && none, tu->fwd_chunk_vecs, lch,
+        smooth && a->has_weight, has_go && none, tu->grad_lane_keep, nt_store,
+        v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0, ncls, vrows_r);
     const char *name = v == CLCE__CE_VROWS ? "ce_grad_vrows" : "ce_grad_lanes";
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, loss_den = NULL;
