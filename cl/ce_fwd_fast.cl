@@ -636,9 +636,10 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 /* The 16-lane row statistics of one group (running max m, s = sum exp(x - m), the target logits
  * xt and, with SMOOTH, A and W), chunk after chunk (lanes_chunk): one routine for the forward,
  * the backward and the fused kernel, so all three get the same bits for a row. */
-inline void lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16,
-                        long classes, __global const float *w, int has_w, float16 *pm, float16 *ps,
-                        float16 *pxt, acc16_t *pA, acc_t *pW, float16 *keep, long nkeep) {
+__attribute__((always_inline)) inline void
+lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long classes,
+            __global const float *w, int has_w, float16 *pm, float16 *ps, float16 *pxt, acc16_t *pA,
+            acc_t *pW, float16 *keep, long nkeep) {
 #if defined(NCLS) && NCLS > 0
     /* the class count fixed at build time (small C, from the tuning row): constant trip counts,
      * no per-class bounds checks left in the unrolled loops */
@@ -1312,7 +1313,13 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         if (trr)
             TR_LOAD_COLS(xb, tcols);
 #endif
+#if defined(NCLS) && NCLS > 0
+            /* the class count fixed at build time: a constant-trip loop, unrolled */
+#pragma unroll
+        for (long c = 0; c < NCLS; ++c) {
+#else
         for (long c = 0; c < classes; ++c) {
+#endif
 #if CLCE_TR
             const float16 v = c < nkeep ? kept[c] : trr ? tcols[c] : lane_load(xb + c * cs, ls, nl);
 #else
