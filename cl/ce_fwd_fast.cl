@@ -263,26 +263,27 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #if VROWS_R > 1
 inline void scan_contig_rows(__global const float *const *p, int nr, long n,
                              __global const float *wp, float *m, float *s, acc_t *A, acc_t *W) {
+    if (nr < VROWS_R) { /* the last item's few rows: one at a time (same bits) */
+        for (int r = 0; r < nr; ++r)
+            scan_contig(p[r], n, wp, 1, &m[r], &s[r], &A[r], &W[r]);
+        return;
+    }
     long i = 0;
     for (; i + 16 * CHV <= n; i += 16 * CHV) {
         float16 vm[VROWS_R], vs[VROWS_R];
         int special = 0;
 #pragma unroll
         for (int r = 0; r < VROWS_R; ++r) {
-            vm[r] = (float16)(-INFINITY); /* rows past nr: defined, unused */
-            vs[r] = (float16)0.0f;
-            if (r < nr) {
-                __global const float *q = p[r] + i;
-                vm[r] = vload16(0, q);
-                vs[r] = vm[r];
+            __global const float *q = p[r] + i;
+            vm[r] = vload16(0, q);
+            vs[r] = vm[r];
 #pragma unroll
-                for (int k = 1; k < CHV; ++k) {
-                    const float16 v = vload16(k, q);
-                    vm[r] = RUN_MAX(vm[r], v);
-                    vs[r] += v;
-                }
-                special |= !isfinite(hsum16(vs[r]));
+            for (int k = 1; k < CHV; ++k) {
+                const float16 v = vload16(k, q);
+                vm[r] = RUN_MAX(vm[r], v);
+                vs[r] += v;
             }
+            special |= !isfinite(hsum16(vs[r]));
         }
         if (special)
             break;
@@ -304,11 +305,9 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
             ww += wv;
 #pragma unroll
             for (int r = 0; r < VROWS_R; ++r) {
-                if (r < nr) {
-                    const float16 d = vload16(k, p[r] + i) - nm[r];
-                    acc[r] += fexp16_finite(d);
-                    aa[r] += wv * d;
-                }
+                const float16 d = vload16(k, p[r] + i) - nm[r];
+                acc[r] += fexp16_finite(d);
+                aa[r] += wv * d;
             }
         }
         const acc_t wsum = (acc_t)hsum16(ww);
@@ -322,7 +321,7 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
             m[r] = nm[r];
         }
     }
-    for (int r = 0; r < nr; ++r)
+    for (int r = 0; r < VROWS_R; ++r)
         if (i < n)
             scan_contig(p[r] + i, n - i, wp + i, 1, &m[r], &s[r], &A[r], &W[r]);
 }
