@@ -1217,6 +1217,14 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f;
     if (!GO_NONE && !has_w)
         grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
+        /* the loss parts as in ce_fwd_lanes: per lane across the item's groups where that measured
+         * faster (no smoothing, no transposes of more than 16 classes), else per row in acc_t */
+#if (CLCE_TR && TR_C > 16) || SMOOTH || OUT_NONE
+#define GRAD_LANE_SUMS 0
+#else
+#define GRAD_LANE_SUMS 1
+    float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
+#endif
     acc_t tn = 0, tsm = 0, td = 0;
     const long q1 = min(ngroups, (gid + 1) * gpi);
     for (long q = gid * gpi; q < q1; ++q) {
@@ -1277,6 +1285,20 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, kept, nkeep);
 #endif
             lse = log(s);
+#if GRAD_LANE_SUMS
+            if (has_loss) {
+                const int16 valid = tg16 >= (int16)0;
+                float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
+                if (has_w) {
+                    float wtv[16];
+                    for (int l = 0; l < 16; ++l)
+                        wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
+                    wt16 = vload16(0, wtv);
+                }
+                tn16 += -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
+                td16 += wt16;
+            }
+#else
             if (has_loss) {
                 float mv[16], lv[16], xv[16];
 #if SMOOTH
@@ -1305,6 +1327,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #endif
                 }
             }
+#endif
         }
         float16 af16, tc16, sd16;
         if (!GO_NONE && !has_w) {
@@ -1375,6 +1398,10 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     }
 #if !OUT_NONE
     if (has_loss) {
+#if GRAD_LANE_SUMS
+        tn = hsum_acc16(CONVERT_ACC16(tn16));
+        td = hsum_acc16(CONVERT_ACC16(td16));
+#endif
         row_vals[3 * gid] = tn;
         row_vals[3 * gid + 1] = tsm;
         row_vals[3 * gid + 2] = td;
