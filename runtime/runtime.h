@@ -80,6 +80,7 @@ typedef struct clce__tuning {
     int fwd_fast;                 /* 0: generic row kernel only */
     size_t fwd_vrow_wg;           /* work-group size of ce_fwd_vrows / ce_fwd_merge */
     int fwd_chunk_vecs;           /* float16 vectors per chunk max (CHV) */
+    int fwd_chunk_vecs_weighted;  /* the same with class weights + smoothing */
     int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
     int fwd_vrow_weighted_rows;   /* vrows with weights + smoothing: rows per item sharing
                                    * each weights vector (VROWS_R; 1: one row per item) */

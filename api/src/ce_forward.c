@@ -79,9 +79,17 @@ void clce__ce_lane_consts(const clce__tuning *tu, const clce__rowgeom *g, int *n
     }
 }
 
+/* CHV of a build: every kernel over the same rows must chunk them alike (same bits). */
+int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a) {
+    return a->eps > 0.0f && a->has_weight ? tu->fwd_chunk_vecs_weighted : tu->fwd_chunk_vecs;
+}
+
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
                         int64_t *seg_len) {
-    const int64_t chunk = 16 * (int64_t)tu->fwd_chunk_vecs;
+    /* segments a multiple of every chunk length (CHV 16 or 8 on CPUs; 4 on GPUs) */
+    const int64_t chunk = 16 * (int64_t)(tu->fwd_chunk_vecs > tu->fwd_chunk_vecs_weighted
+                                             ? tu->fwd_chunk_vecs
+                                             : tu->fwd_chunk_vecs_weighted);
     *nseg = 1;
     *seg_len = g->classes;
     if (g->rows < tu->fwd_split_items && g->classes >= tu->fwd_split_min_classes) {
@@ -137,8 +145,9 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
         "-DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d",
-        a->target_type, g->nd, smooth, !reduced, tu->fwd_chunk_vecs, lch, smooth && a->has_weight,
-        v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls, vrows_r);
+        a->target_type, g->nd, smooth, !reduced, clce__ce_chunk_vecs(tu, a), lch,
+        smooth && a->has_weight, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls,
+        vrows_r);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;

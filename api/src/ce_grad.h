@@ -26,6 +26,7 @@ typedef enum { CLCE__CE_GENERIC, CLCE__CE_VROWS, CLCE__CE_LANES, CLCE__CE_WGROW 
 clce__ce_variant clce__ce_fwd_pick(const clce__tuning *tu, const clce__loss_args *a,
                                    const clce__rowgeom *g);
 /* Row split of the float16-row variant: nseg items of seg_len classes per row (nseg 1: none). */
+int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a);
 void clce__ce_lane_consts(const clce__tuning *tu, const clce__rowgeom *g, int *ncls, int *lch);
 int clce__ce_lane_transpose(const clce__tuning *tu, const clce__rowgeom *g);
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
