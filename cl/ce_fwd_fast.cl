@@ -519,6 +519,9 @@ inline float hsum_acc16(float16 v) {
 #if CLCE_TR
 /* The 16 x TR_C block at xb as TR_C class vectors: a macro, not a function (POCL kept the
  * function's array argument in memory: channels-last forward 14 -> 20 ms). */
+#ifdef TR_LOAD
+#define TR_LOAD_COLS(xb, cols) TR_LOAD(cols, xb)
+#else
 #define TR_LOAD_COLS(xb, cols)                                                                     \
     do {                                                                                           \
         float16 V_[TR_C];                                                                          \
@@ -526,6 +529,7 @@ inline float hsum_acc16(float16 v) {
             V_[k_] = vload16(k_, (xb));                                                            \
         TR_COLS((cols), V_);                                                                       \
     } while (0)
+#endif
 #endif
 
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,

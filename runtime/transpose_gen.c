@@ -63,6 +63,42 @@ static void put_pair(text *t, int a, int b, const int idx[16], const char *src) 
     put(t, ")); \\\n");
 }
 
+/* One 16 x 16 transpose of A_[0..15] (vector = row) in place: four butterfly stages, each
+ * swapping the off-diagonal b x b blocks (b = 8, 4, 2, 1) with one two-source shuffle per vector:
+ * 64 shuffles. */
+static void put_transpose16(text *t) {
+    for (int b = 8; b >= 1; b /= 2)
+        for (int i = 0; i < 16; ++i) {
+            if (i & b)
+                continue;
+            put(t, "    { const float16 x_ = A_[%d], y_ = A_[%d]; ", i, i + b);
+            put(t, "A_[%d] = __builtin_shufflevector(x_, y_", i);
+            for (int j = 0; j < 16; ++j)
+                put(t, ", %d", j & b ? 16 + j - b : j);
+            put(t, "); A_[%d] = __builtin_shufflevector(x_, y_", i + b);
+            for (int j = 0; j < 16; ++j)
+                put(t, ", %d", j & b ? 16 + j : j + b);
+            put(t, "); } \\\n");
+        }
+}
+
+/* TR_LOAD(cols, xb) for C >= 16: the 16 rows' first 16 classes and their last 16 (overlapping
+ * when C < 32), each set as 16 unaligned row loads inside the block and one 16 x 16 transpose:
+ * 32 loads and 128 shuffles where TR_COLS takes ~2 per class and block-vector pair (~460 at
+ * C = 21). */
+static void put_load(text *t, int C) {
+    put(t, "#define TR_LOAD(cols, xb) do { float16 A_[16]; \\\n");
+    for (int half = 0; half < 2; ++half) {
+        const int off = half ? C - 16 : 0;
+        for (int r = 0; r < 16; ++r)
+            put(t, "    A_[%d] = vload16(0, (xb) + %d); \\\n", r, r * C + off);
+        put_transpose16(t);
+        for (int c = half ? 16 : 0; c < (half ? C : 16); ++c)
+            put(t, "    (cols)[%d] = A_[%d]; \\\n", c, c - off);
+    }
+    put(t, "} while (0)\n");
+}
+
 char *clce__transpose_source(int C) {
     if (C < 1 || C > 32)
         return NULL;
@@ -103,6 +139,8 @@ char *clce__transpose_source(int C) {
         put(&t, "    V[%d] = acc_; \\\n", k);
     }
     put(&t, "} while (0)\n");
+    if (C >= 16)
+        put_load(&t, C);
     if (t.failed) {
         free(t.buf);
         return NULL;
