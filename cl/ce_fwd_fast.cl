@@ -1401,10 +1401,14 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         }
 #if CLCE_TR
         if (trw) {
+#ifdef TR_STORE
+            TR_STORE(gb, gcols);
+#else
             float16 V[TR_C];
             TR_ROWS(V, gcols);
             for (int k = 0; k < TR_C; ++k)
                 store16(V[k], gb + 16 * k);
+#endif
         }
 #endif
     }
