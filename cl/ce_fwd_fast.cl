@@ -535,9 +535,8 @@ inline float hsum_acc16(float16 v) {
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,
  * s = sum exp(x - m), the target logits xt and, with SMOOTH, A and W).  Each lane's result
  * depends on its own row only, and a row's bits on the chunking alone (LCH): the forward, the
- * backward and the fused kernel all step through these chunks, whether a kernel runs them one
- * group at a time (lanes_stats) or class-block by class-block over many groups (the plane
- * passes of ce_fwd_lanes).  Always inlined: the callers' arrays must stay in registers. */
+ * backward and the fused kernel all step through them (lanes_stats).  Always inlined: the
+ * callers' arrays must stay in registers. */
 __attribute__((always_inline)) inline void
 lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long c0, long classes,
             __global const float *w, int has_w, const float16 *cols, int tr, float16 *pm,
@@ -677,6 +676,18 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #endif
 }
 
+/* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes): without smoothing,
+ * the item's nll and weight sums per lane (GPI terms each, in float: ~GPI * 6e-8 relative),
+ * across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms, fused 6.9 -> 6.0 ms.  Not for
+ * transposes of more than 16 classes (channels-last C = 21: 12.8 -> 15-19 ms) nor with smoothing
+ * (slower in every variant tried; POCL's register allocation of these kernels is fragile):
+ * there each group's sums go to acc_t scalars. */
+#if (CLCE_TR && TR_C > 16) || SMOOTH
+#define LANE_SUMS 0
+#else
+#define LANE_SUMS 1
+#endif
+
 /* The next group of 16 lanes of an item: 16 rows on along the innermost row dimension, or the
  * first group of the next outer row; offsets o0..o2 in the tensors of strides s0..s2 follow
  * without row_offsets' divisions (three 64-bit divisions per group for NCHW rows: channels-last
@@ -715,16 +726,6 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
     if (gid * gpi >= ngroups || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
     const long ls = sx.s0;
-    /* without smoothing, the item's nll and weight sums per lane (GPI terms each, in float:
-     * ~GPI * 6e-8 relative), across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms.
-     * Not for transposes of more than 16 classes (channels-last C = 21: 12.8 -> 15-19 ms) nor
-     * with smoothing (slower in every variant tried; POCL's register allocation of these
-     * kernels is fragile): there each group's sums go to acc_t scalars. */
-#if (CLCE_TR && TR_C > 16) || SMOOTH
-#define LANE_SUMS 0
-#else
-#define LANE_SUMS 1
-#endif
 #if LANE_SUMS
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
 #endif
@@ -1107,6 +1108,30 @@ inline void grad_contig_rows(__global const float *const *p, __global float *con
 }
 #endif
 
+/* ce_grad_vrows' loss of row r from its state (the loss at loss[oo] or the row's triple, when
+ * the call has a loss); returns the row's lse.  The gradient kernels' twin of finish_row. */
+inline float grad_row_loss(long r, float m, float s, acc_t A, acc_t W, __global const float *xr,
+                           long tgt, int valid, long classes, long ignore_index,
+                           __global const float *w, int has_w, int has_loss, __global float *loss,
+                           long oo, __global acc_t *row_vals, float eps) {
+    const float xt = valid ? xr[tgt] : 0.0f;
+    acc_t nll, smooth, dn;
+    float lse;
+    row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &dn, &lse);
+    if (has_loss) {
+#if OUT_NONE
+        loss[oo] = (float)row_loss(nll, smooth, valid, eps, classes);
+#else
+        (void)loss;
+        (void)oo;
+        row_vals[3 * r] = nll;
+        row_vals[3 * r + 1] = smooth;
+        row_vals[3 * r + 2] = dn;
+#endif
+    }
+    return lse;
+}
+
 /* Geometry A (size): 0 input, 1 target, 2 grad_input; geometry B (size_b): 1 loss (OUT_NONE),
  * 2 grad_output (GO_NONE).  One item per (row, segment); nseg > 1 only with stats_in. */
 __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const TARGET_T *t,
@@ -1155,21 +1180,10 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
         for (int j = 0; j < nr; ++j) {
             const long tgt = tg[j];
             const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
-            if (!stats_in) {
-                const float xt = valid ? pr[j][tgt] : 0.0f;
-                acc_t nll, smooth, dn;
-                row_parts(m[j], s[j], A[j], W[j], xt, tgt, classes, ignore_index, w, has_w, &nll,
-                          &smooth, &dn, &lse[j]);
-                if (has_loss) {
-#if OUT_NONE
-                    loss[o_off + oov[j]] = (float)row_loss(nll, smooth, valid, eps, classes);
-#else
-                    row_vals[3 * (r0 + j)] = nll;
-                    row_vals[3 * (r0 + j) + 1] = smooth;
-                    row_vals[3 * (r0 + j) + 2] = dn;
-#endif
-                }
-            }
+            if (!stats_in)
+                lse[j] = grad_row_loss(r0 + j, m[j], s[j], A[j], W[j], pr[j], tgt, valid, classes,
+                                       ignore_index, w, has_w, has_loss, loss, o_off + oov[j],
+                                       row_vals, eps);
             const acc_t scale = row_scale(go, go_off, ogov[j], has_go, mean, den);
             grad_coefs(valid, tgt, w, has_w, scale, eps, classes, valid ? wsum : 0, &af[j], &tc[j],
                        &sd[j]);
@@ -1197,18 +1211,8 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
         acc_t A = 0, W = 0;
         m = -INFINITY;
         scan_contig(xr, classes, w, has_w, &m, &s, &A, &W);
-        const float xt = valid ? xr[tgt] : 0.0f;
-        acc_t nll, smooth, dn;
-        row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &dn, &lse);
-        if (has_loss) {
-#if OUT_NONE
-            loss[o_off + oo] = (float)row_loss(nll, smooth, valid, eps, classes);
-#else
-            row_vals[3 * r] = nll;
-            row_vals[3 * r + 1] = smooth;
-            row_vals[3 * r + 2] = dn;
-#endif
-        }
+        lse = grad_row_loss(r, m, s, A, W, xr, tgt, valid, classes, ignore_index, w, has_w,
+                            has_loss, loss, o_off + oo, row_vals, eps);
     }
     const acc_t scale = row_scale(go, go_off, ogo, has_go, mean, den);
     float af, tc, sd;
@@ -1244,12 +1248,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f;
     if (!GO_NONE && !has_w)
         grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
-        /* the loss parts as in ce_fwd_lanes: per lane across the item's groups where that measured
-         * faster (no smoothing, no transposes of more than 16 classes), else per row in acc_t */
-#if (CLCE_TR && TR_C > 16) || SMOOTH || OUT_NONE
-#define GRAD_LANE_SUMS 0
-#else
-#define GRAD_LANE_SUMS 1
+#if LANE_SUMS && !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
 #endif
     acc_t tn = 0, tsm = 0, td = 0;
@@ -1312,7 +1311,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, kept, nkeep);
 #endif
             lse = log(s);
-#if GRAD_LANE_SUMS
+#if LANE_SUMS && !OUT_NONE
             if (has_loss) {
                 const int16 valid = tg16 >= (int16)0;
                 float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
@@ -1437,7 +1436,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     }
 #if !OUT_NONE
     if (has_loss) {
-#if GRAD_LANE_SUMS
+#if LANE_SUMS && !OUT_NONE
         tn = hsum_acc16(CONVERT_ACC16(tn16));
         td = hsum_acc16(CONVERT_ACC16(td16));
 #endif

@@ -84,6 +84,14 @@ int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a) {
     return a->eps > 0.0f && a->has_weight ? tu->fwd_chunk_vecs_weighted : tu->fwd_chunk_vecs;
 }
 
+/* VROWS_R of a row build: weighted + smoothed rows not split into segments take
+ * fwd_vrow_weighted_rows rows per item (forward, backward and fused alike). */
+int clce__ce_vrows_rows(const clce__tuning *tu, const clce__loss_args *a, int64_t nseg) {
+    return nseg == 1 && a->eps > 0.0f && a->has_weight && tu->fwd_vrow_weighted_rows > 1
+               ? tu->fwd_vrow_weighted_rows
+               : 1;
+}
+
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
                         int64_t *seg_len) {
     /* segments a multiple of every chunk length (CHV 16 or 8 on CPUs; 4 on GPUs) */
@@ -117,8 +125,7 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     int vrows_r = 1; /* rows per item sharing each weights vector (weights + smoothing) */
     if (v == CLCE__CE_VROWS) {
         clce__ce_fwd_split(tu, g, &nseg, &seg_len);
-        if (nseg == 1 && smooth && a->has_weight && tu->fwd_vrow_weighted_rows > 1)
-            vrows_r = tu->fwd_vrow_weighted_rows;
+        vrows_r = clce__ce_vrows_rows(tu, a, nseg);
         wg = tu->fwd_vrow_wg;
         global = clce__round_up((size_t)((g->rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else if (v == CLCE__CE_WGROW) {

@@ -295,8 +295,7 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
         wg = tu->fwd_vrow_wg;
         if (!stats)
             nseg = 1, seg_len = g.classes;
-        if (nseg == 1 && smooth && a->has_weight && tu->fwd_vrow_weighted_rows > 1)
-            vrows_r = tu->fwd_vrow_weighted_rows;
+        vrows_r = clce__ce_vrows_rows(tu, a, nseg);
         global = clce__round_up((size_t)((g.rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else {
         const int64_t inner = g.size[0], gpo = (inner + 15) / 16;
