@@ -726,8 +726,12 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
     if (gid * gpi >= ngroups || rec[REC_BAD_ROW] != REC_CLEAR)
         return;
     const long ls = sx.s0;
-#if LANE_SUMS
+#if LANE_SUMS || LOGPROD
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
+#endif
+#if LOGPROD
+    float16 tl16 = (float16)0.0f, ps16 = (float16)1.0f;
+    int np = 0;
 #endif
     acc_t tn = 0, tsm = 0, td = 0;
     int bad = 0x7fffffff;
@@ -771,9 +775,22 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #else
         lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, 0, 0);
 #endif
-        const float16 lse = log(s);
         const int16 valid = tg16 >= (int16)0;
         float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
+#if LOGPROD
+        /* unweighted sum/mean without stats: the rows' sum of lse - xt as sum(m - xt) + one log
+         * of the product of LOGPROD groups' s (each in [1, C]: the product stays finite) */
+        tn16 += select((float16)0.0f, m - xt, valid);
+        td16 += wt16;
+        ps16 *= select((float16)1.0f, s, valid);
+        if (++np == LOGPROD) {
+            tl16 += log(ps16);
+            ps16 = (float16)1.0f;
+            np = 0;
+        }
+        continue;
+#endif
+        const float16 lse = log(s);
         if (has_w) {
             float wtv[16];
             for (int l = 0; l < 16; ++l)
@@ -825,9 +842,12 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #if !OUT_NONE
     if (bad != 0x7fffffff)
         atomic_min(&rec[REC_PENDING_ROW], bad);
-#if LANE_SUMS
+#if LANE_SUMS || LOGPROD
     tn = hsum_acc16(CONVERT_ACC16(tn16));
     td = hsum_acc16(CONVERT_ACC16(td16));
+#endif
+#if LOGPROD
+    tn += hsum_acc16(CONVERT_ACC16(tl16 + log(ps16)));
 #endif
     row_vals[3 * gid] = tn;
     row_vals[3 * gid + 1] = tsm;

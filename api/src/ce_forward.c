@@ -79,6 +79,17 @@ void clce__ce_lane_consts(const clce__tuning *tu, const clce__rowgeom *g, int *n
     }
 }
 
+/* Groups per log in the reduced unweighted 16-lane forward (LOGPROD): each group's s lies in
+ * [1, C] (every term exp(x - max) <= 1, the max's is 1), so the product of k of them stays
+ * below 2^120 while k * log2(C + 1) <= 120; at most 16. */
+static int logprod_groups(int64_t classes) {
+    int bits = 1;
+    while (bits < 62 && ((int64_t)1 << bits) <= classes)
+        ++bits;
+    const int k = 120 / bits;
+    return k < 1 ? 1 : k > 16 ? 16 : k;
+}
+
 /* CHV of a build: every kernel over the same rows must chunk them alike (same bits). */
 int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a) {
     return a->eps > 0.0f && a->has_weight ? tu->fwd_chunk_vecs_weighted : tu->fwd_chunk_vecs;
@@ -151,10 +162,13 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     int used = snprintf(
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
-        "-DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d",
+        "-DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d -DLOGPROD=%d",
         a->target_type, g->nd, smooth, !reduced, clce__ce_chunk_vecs(tu, a), lch,
         smooth && a->has_weight, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls,
-        vrows_r);
+        vrows_r,
+        v == CLCE__CE_LANES && reduced && !smooth && !a->has_weight && !stats
+            ? logprod_groups(g->classes)
+            : 0);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;
