@@ -106,19 +106,25 @@ inline float16 fexp16_finite(float16 d) {
     return as_float16(as_int16(p) + (as_int16(t) << 23));
 }
 
-/* exp(d) for any d <= 0 (and small positive d): fexp16_finite's bits for finite d, so a lane's
- * result never depends on whether its neighbours took the careful path (the 16-lane kernels
- * share row statistics between forward, backward and fused only if it does not); -inf -> 0,
- * NaN -> NaN. */
+/* exp(d) for any d <= 0 (and small positive d): fexp16_finite's steps without its clamp, 2^n
+ * multiplied in as a float (n >= -126 for d >= -87: a normal power of two, exact), so a NaN d
+ * stays NaN through p; d < -87 and -inf give 0.  Three instructions fewer than selecting -inf
+ * and NaN around fexp16_finite (NCHW fused 17.4 -> 16.9 ms).  It differs from fexp16_finite
+ * only below -87, where fexp16_finite's terms (< 1.2e-38) never change a sum s >= 1: the
+ * row statistics do not depend on which of the two a lane took. */
 inline float16 fexp16(float16 d) {
-#if EXPV == 0
-    return d;
-#elif EXPV == 1
-    return exp(d);
-#else
-    const float16 e = select(fexp16_finite(d), (float16)0.0f, d == (float16)(-INFINITY));
-    return select(e, d, isnan(d));
-#endif
+    const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
+    const float16 n = t - (float16)12582912.0f;
+    const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
+    float16 p = (float16)0.001382942427881062f;
+    p = fma(p, r, (float16)0.0083747748285532f);
+    p = fma(p, r, (float16)0.0416683591902256f);
+    p = fma(p, r, (float16)0.1666642129421234f);
+    p = fma(p, r, (float16)0.49999991059303284f);
+    p = fma(p, r, (float16)1.0f);
+    p = fma(p, r, (float16)1.0f);
+    const float16 e = p * as_float16((as_int16(t) << 23) + (int16)0x3f800000);
+    return select(e, (float16)0.0f, d < (float16)(-87.0f));
 }
 
 /* Scan n contiguous logits (p) with weights wp (has_w) into the running state. */
