@@ -267,6 +267,11 @@ static const fcase CASES[] = {
     {"lanes NCHW 3x21x7x9", 4, {3, 21, 7, 9}, TU_CONTIG, 0, 0, 1, SP_NONE},
     {"lanes NCHW 2x40x16x16 smooth+w", 4, {2, 40, 16, 16}, TU_CONTIG, 0.1, 1, 1, SP_NONE},
     {"lanes NCHW nonfinite 2x5x4x5", 4, {2, 5, 4, 5}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
+    /* planes a multiple of 16 pixels: every gradient class vector 64-byte aligned (streaming
+     * stores without a test per store where the large-problem thresholds are 0) */
+    {"lanes NCHW aligned 2x21x4x16 ignore", 4, {2, 21, 4, 16}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"lanes NCHW aligned 2x12x2x32 smooth+w", 4, {2, 12, 2, 32}, TU_CONTIG, 0.1, 1, 0, SP_NONE},
+    {"lanes NCHW aligned nonfinite 2x6x1x32", 4, {2, 6, 1, 32}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"lanes reversed 50x40", 2, {50, 40}, TU_REVERSED, 0, 0, 0, SP_NONE},
     /* 16 lanes, gathered tiny rows */
     {"lanes tiny 1001x10", 2, {1001, 10}, TU_CONTIG, 0, 0, 1, SP_NONE},
