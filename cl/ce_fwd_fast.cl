@@ -56,9 +56,11 @@
 #if CLCE_HAS_FP64
 typedef double16 acc16_t;
 #define CONVERT_ACC16 convert_double16
+#define ACC16_MASK(m) convert_long16(m) /* an int16 -1/0 mask as select's for acc16_t */
 #else
 typedef float16 acc16_t;
 #define CONVERT_ACC16 convert_float16
+#define ACC16_MASK(m) (m)
 #endif
 
 /* Running maximum: fmax(acc, v) for an acc that is never NaN (it starts at -inf and only takes
@@ -814,8 +816,6 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
         const float16 nll16 = -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
 #if SMOOTH
         const acc16_t sm16 = -(A - (acc16_t)W * CONVERT_ACC16(lse));
-        acc_t smv[16];
-        vstore16(sm16, 0, smv);
 #endif
         if (has_stats) {
             float mv[16], lv[16];
@@ -829,6 +829,10 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #if OUT_NONE
         float nv[16];
         vstore16(nll16, 0, nv);
+#if SMOOTH
+        acc_t smv[16];
+        vstore16(sm16, 0, smv);
+#endif
         for (int l = 0; l < nl; ++l) {
 #if SMOOTH
             const acc_t lo =
@@ -844,10 +848,7 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #else
         tn += (acc_t)hsum16(nll16);
 #if SMOOTH
-        acc_t sacc = 0;
-        for (int l = 0; l < 16; ++l)
-            sacc += tg[l] >= 0 ? smv[l] : 0;
-        tsm += sacc;
+        tsm += hsum_acc16(select((acc16_t)0, sm16, ACC16_MASK(valid)));
 #endif
         td += (acc_t)hsum16(wt16);
 #endif
@@ -1367,6 +1368,27 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 tn16 += -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
                 td16 += wt16;
             }
+#elif !OUT_NONE
+            if (has_loss) {
+                /* the group's parts as vectors, summed across its lanes (with smoothing, or
+                 * transposes of more than 16 classes: LANE_SUMS is 0), not lane by lane in
+                 * scalars: NCHW fused with weights + smoothing 22.9 -> 21.8 ms, channels-last
+                 * fused 23.0 -> 21.5 ms */
+                const int16 valid = tg16 >= (int16)0;
+                float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
+                if (has_w) {
+                    float wtv[16];
+                    for (int l = 0; l < 16; ++l)
+                        wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
+                    wt16 = vload16(0, wtv);
+                }
+                tn += (acc_t)hsum16(-wt16 * select((float16)0.0f, (xt - m) - lse, valid));
+#if SMOOTH
+                tsm += hsum_acc16(
+                    select((acc16_t)0, -(A - (acc16_t)W * CONVERT_ACC16(lse)), ACC16_MASK(valid)));
+#endif
+                td += (acc_t)hsum16(wt16);
+            }
 #else
             if (has_loss) {
                 float mv[16], lv[16], xv[16];
@@ -1377,23 +1399,16 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 vstore16(m, 0, mv);
                 vstore16(lse, 0, lv);
                 vstore16(xt, 0, xv);
-                for (int l = 0; l < nl; ++l) {
-                    acc_t nll = 0, smooth = 0, dn = 0;
+                for (int l = 0; l < nl; ++l) { /* per-row losses */
+                    acc_t nll = 0, smooth = 0;
                     if (tg[l] >= 0) {
                         const acc_t wt = has_w ? (acc_t)w[tg[l]] : 1;
                         nll = -wt * (acc_t)((xv[l] - mv[l]) - lv[l]);
 #if SMOOTH
                         smooth = -(av[l] - W * (acc_t)lv[l]);
 #endif
-                        dn = wt;
                     }
-#if OUT_NONE
                     loss[o_off + oo[l]] = (float)row_loss(nll, smooth, tg[l] >= 0, eps, classes);
-#else
-                    tn += nll;
-                    tsm += smooth;
-                    td += dn;
-#endif
                 }
             }
 #endif
