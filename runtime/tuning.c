@@ -57,6 +57,10 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         /* a program per small class count: constant loops, one chunk (NCHW C = 21: -9%) */
         out->lane_const_max_classes = 32;
         out->lane_specialize_min_rows = 16384;
+        /* the hardware prefetchers stop at each 4 KiB page (three 16-row blocks of C = 21)
+         * and an item's blocks are 43 KiB apart from its neighbour's on the other thread:
+         * channels-last forward 10.1 -> 8.6 ms with the next block prefetched */
+        out->lane_prefetch_groups = 1;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
@@ -84,6 +88,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->lane_transpose_max_classes = 0;
         out->lane_const_max_classes = 0;
         out->lane_specialize_min_rows = INT64_MAX;
+        out->lane_prefetch_groups = 0;
         out->fwd_wgrow_min_classes = 128;
         out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;
