@@ -571,6 +571,23 @@ inline float hsum_acc16(float16 v) {
     } while (0)
 #endif
 
+/* Class vectors a plane apart (NCHW: contiguous lanes, ls = 1): each class's vector PF_PLANES
+ * groups ahead prefetched to L2 (locality 1, prefetcht2 on x86: into L1 the planes' lines,
+ * all in one cache set, evicted each other first): NCHW forward 8.4 -> 7.6 ms.  A hint: it
+ * never faults, also past the end of the buffer. */
+#if defined(PF_PLANES) && PF_PLANES > 0 && defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
+#define CLCE_PLANE_PREFETCH(p, ls)                                                                 \
+    do {                                                                                           \
+        if ((ls) == 1)                                                                             \
+            __builtin_prefetch((p) + 16 * PF_PLANES, 0, 1);                                        \
+    } while (0)
+#endif
+#endif
+#ifndef CLCE_PLANE_PREFETCH
+#define CLCE_PLANE_PREFETCH(p, ls) (void)0
+#endif
+
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,
  * s = sum exp(x - m), the target logits xt and, with SMOOTH, A and W).  Each lane's result
  * depends on its own row only, and a row's bits on the chunking alone (LCH): the forward, the
@@ -591,6 +608,7 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #else
             const float16 v = lane_load(xb + (c0 + k) * cs, ls, nl);
 #endif
+            CLCE_PLANE_PREFETCH(xb + (c0 + k) * cs, ls);
             buf[k] = v;
             if (c0 + k < nkeep)
                 keep[c0 + k] = v;

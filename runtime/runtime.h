@@ -97,6 +97,8 @@ typedef struct clce__tuning {
     int64_t lane_specialize_min_rows;
     /* transposed 16-row blocks (C >= 16) prefetch the block this many groups ahead (0: not) */
     int lane_prefetch_groups;
+    /* class vectors a plane apart (NCHW) prefetch this many groups ahead (0: not) */
+    int lane_plane_prefetch_groups;
     int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
                                     * stores for gradients of at least this size (0: never) */
     size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
