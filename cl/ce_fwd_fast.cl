@@ -551,8 +551,7 @@ inline float hsum_acc16(float16 v) {
 #define TR_LOAD_COLS(xb, cols)                                                                     \
     do {                                                                                           \
         float16 V_[TR_C];                                                                          \
-        for (int k_ = 0; k_ < TR_C; ++k_)                                                          \
-            V_[k_] = vload16(k_, (xb));                                                            \
+        _Pragma("unroll") for (int k_ = 0; k_ < TR_C; ++k_) V_[k_] = vload16(k_, (xb));            \
         TR_COLS((cols), V_);                                                                       \
     } while (0)
 #endif
