@@ -561,12 +561,18 @@ inline float hsum_acc16(float16 v) {
 #ifdef TR_STORE
 #define TR_STORE_COLS(gb, cols) TR_STORE(gb, cols)
 #else
+/* the row stores unrolled from 5 classes up (fused: C = 5 4.15 -> 3.19 ms, C = 10 5.31 -> 5.00,
+ * C = 13 unchanged; C = 3 4.4 -> 4.7 ms) */
+#if defined(TR_C) && TR_C >= 5
+#define TR_UNROLL_STORES _Pragma("unroll")
+#else
+#define TR_UNROLL_STORES
+#endif
 #define TR_STORE_COLS(gb, cols)                                                                    \
     do {                                                                                           \
         float16 V_[TR_C];                                                                          \
         TR_ROWS(V_, (cols));                                                                       \
-        for (int k_ = 0; k_ < TR_C; ++k_)                                                          \
-            store16(V_[k_], (gb) + 16 * k_);                                                       \
+        TR_UNROLL_STORES for (int k_ = 0; k_ < TR_C; ++k_) store16(V_[k_], (gb) + 16 * k_);        \
     } while (0)
 #endif
 
