@@ -98,6 +98,12 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_split_min_classes = INT64_MAX;
         out->fwd_split_items = 0;
     }
+    /* Prefetches only where measured and known to build: POCL (Oclgrind, a simulator, has no
+     * prefetch intrinsic and its kernels would not build; other CPU runtimes are unmeasured) */
+    if (!strstr(info->platform_name, "Portable Computing Language")) {
+        out->lane_prefetch_groups = 0;
+        out->lane_plane_prefetch_groups = 0;
+    }
     /* CLCE_GRAD_STREAM_MIN_BYTES=N moves the streaming-store threshold, and
      * CLCE_LANE_SPECIALIZE_MIN_ROWS=N that of the per-class-count 16-lane builds (tests run the
      * fast paths through both with N = 0 or 1 on small shapes) */
