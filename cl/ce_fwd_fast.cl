@@ -111,7 +111,7 @@ inline float16 fexp16_finite(float16 d) {
 /* exp(d) for any d <= 0 (and small positive d): fexp16_finite's steps without its clamp, 2^n
  * multiplied in as a float (n >= -126 for d >= -87: a normal power of two, exact), so a NaN d
  * stays NaN through p; d < -87 and -inf give 0.  Three instructions fewer than selecting -inf
- * and NaN around fexp16_finite (NCHW fused 17.4 -> 16.9 ms).  It differs from fexp16_finite
+ * and NaN around fexp16_finite (NCHW fused 17.3 -> 16.8 ms).  It differs from fexp16_finite
  * only below -87, where fexp16_finite's terms (< 1.2e-38) never change a sum s >= 1: the
  * row statistics do not depend on which of the two a lane took. */
 inline float16 fexp16(float16 d) {
@@ -1500,7 +1500,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     }
 #if CLCE_NT
             /* every class vector 64-byte aligned: streaming stores without a test per store
-             * (NCHW fused 16.9 -> 16.4 ms) */
+             * (NCHW fused 16.7 -> 16.0 ms) */
             if (((ulong)gb & 63) == 0 && (gcs & 15) == 0) {
                 CLCE_KEPT_WRITE(store16_nt)
                 continue;
