@@ -92,8 +92,9 @@ inline float hsum16(float16 v) {
  * error against double exp (2e6 points per range): 9.6e-8 on [-10, 10], 1.5e-7 on [-30, -10],
  * 3.1e-7 below, where the terms are < 1e-13 of the max's.  (Degree 5 is ~6% faster at 1.7e-7
  * on [-10, 10]: not taken, the float32 extreme rows of semantics.md section 9 hold to 1e-7.) */
-inline float16 fexp16_finite(float16 d) {
-    d = fmax(d, (float16)(-87.0f));
+/* e^r for d = n ln2 + r, and t = d log2 e + 1.5 * 2^23, whose bits are 0x4B400000 + n: the
+ * steps both exps share (fexp16_finite, fexp16) */
+__attribute__((always_inline)) inline float16 exp16_reduced(float16 d, int16 *tbits) {
     const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
     const float16 n = t - (float16)12582912.0f;
     const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
@@ -104,8 +105,15 @@ inline float16 fexp16_finite(float16 d) {
     p = fma(p, r, (float16)0.49999991059303284f);
     p = fma(p, r, (float16)1.0f);
     p = fma(p, r, (float16)1.0f);
-    /* t's bits are 0x4B400000 + n; shifted by 23 the constant's bits fall off: n << 23 */
-    return as_float16(as_int16(p) + (as_int16(t) << 23));
+    *tbits = as_int16(t);
+    return p;
+}
+
+inline float16 fexp16_finite(float16 d) {
+    int16 tb;
+    const float16 p = exp16_reduced(fmax(d, (float16)(-87.0f)), &tb);
+    /* shifted by 23 the constant's bits fall off: n << 23 */
+    return as_float16(as_int16(p) + (tb << 23));
 }
 
 /* exp(d) for any d <= 0 (and small positive d): fexp16_finite's steps without its clamp, 2^n
@@ -115,17 +123,9 @@ inline float16 fexp16_finite(float16 d) {
  * only below -87, where fexp16_finite's terms (< 1.2e-38) never change a sum s >= 1: the
  * row statistics do not depend on which of the two a lane took. */
 inline float16 fexp16(float16 d) {
-    const float16 t = fma(d, (float16)1.44269504088896341f, (float16)12582912.0f);
-    const float16 n = t - (float16)12582912.0f;
-    const float16 r = fma(n, (float16)(-0.693147182464599609375f), d);
-    float16 p = (float16)0.001382942427881062f;
-    p = fma(p, r, (float16)0.0083747748285532f);
-    p = fma(p, r, (float16)0.0416683591902256f);
-    p = fma(p, r, (float16)0.1666642129421234f);
-    p = fma(p, r, (float16)0.49999991059303284f);
-    p = fma(p, r, (float16)1.0f);
-    p = fma(p, r, (float16)1.0f);
-    const float16 e = p * as_float16((as_int16(t) << 23) + (int16)0x3f800000);
+    int16 tb;
+    const float16 p = exp16_reduced(d, &tb);
+    const float16 e = p * as_float16((tb << 23) + (int16)0x3f800000);
     return select(e, (float16)0.0f, d < (float16)(-87.0f));
 }
 
@@ -750,6 +750,21 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #define LANE_SUMS 1
 #endif
 
+/* wt16 = the 16 lanes' target weights w[tg] (0 where tg < 0).  A macro: tg is a private array,
+ * which POCL kept in memory when passed to a function. */
+#define LANE_TARGET_WEIGHTS(wt16, tg, w)                                                           \
+    do {                                                                                           \
+        float wtv_[16];                                                                            \
+        for (int l_ = 0; l_ < 16; ++l_)                                                            \
+            wtv_[l_] = (tg)[l_] >= 0 ? (w)[(tg)[l_]] : 0.0f;                                       \
+        (wt16) = vload16(0, wtv_);                                                                 \
+    } while (0)
+
+/* The 16 lanes' weighted nll, lse - x_target (0 where not valid) */
+inline float16 lane_nll16(float16 wt16, float16 xt, float16 m, float16 lse, int16 valid) {
+    return -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
+}
+
 /* The next group of 16 lanes of an item: 16 rows on along the innermost row dimension, or the
  * first group of the next outer row; offsets o0..o2 in the tensors of strides s0..s2 follow
  * without row_offsets' divisions (three 64-bit divisions per group for NCHW rows: channels-last
@@ -853,14 +868,10 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
         continue;
 #endif
         const float16 lse = log(s);
-        if (has_w) {
-            float wtv[16];
-            for (int l = 0; l < 16; ++l)
-                wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
-            wt16 = vload16(0, wtv);
-        }
+        if (has_w)
+            LANE_TARGET_WEIGHTS(wt16, tg, w);
         /* products and the 16-lane sums in float (16 terms: ~1e-7 relative), then acc_t */
-        const float16 nll16 = -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
+        const float16 nll16 = lane_nll16(wt16, xt, m, lse, valid);
 #if SMOOTH
         const acc16_t sm16 = -(A - (acc16_t)W * CONVERT_ACC16(lse));
 #endif
@@ -1402,39 +1413,27 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             lanes_stats(xb, cs, ls, nl, tg16, classes, w, has_w, &m, &s, &xt, 0, 0, kept, nkeep);
 #endif
             lse = log(s);
-#if LANE_SUMS && !OUT_NONE
+#if !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
             if (has_loss) {
                 const int16 valid = tg16 >= (int16)0;
                 float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
-                if (has_w) {
-                    float wtv[16];
-                    for (int l = 0; l < 16; ++l)
-                        wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
-                    wt16 = vload16(0, wtv);
-                }
-                tn16 += -wt16 * select((float16)0.0f, (xt - m) - lse, valid);
+                if (has_w)
+                    LANE_TARGET_WEIGHTS(wt16, tg, w);
+                const float16 nll16 = lane_nll16(wt16, xt, m, lse, valid);
+#if LANE_SUMS
+                tn16 += nll16;
                 td16 += wt16;
-            }
-#elif !OUT_NONE
-            if (has_loss) {
-                /* the group's parts as vectors, summed across its lanes (with smoothing, or
-                 * transposes of more than 16 classes: LANE_SUMS is 0), not lane by lane in
+#else
+                /* the group's parts as vectors, summed across its lanes, not lane by lane in
                  * scalars: NCHW fused with weights + smoothing 22.9 -> 21.8 ms, channels-last
                  * fused 23.0 -> 21.5 ms */
-                const int16 valid = tg16 >= (int16)0;
-                float16 wt16 = select((float16)0.0f, (float16)1.0f, valid);
-                if (has_w) {
-                    float wtv[16];
-                    for (int l = 0; l < 16; ++l)
-                        wtv[l] = tg[l] >= 0 ? w[tg[l]] : 0.0f;
-                    wt16 = vload16(0, wtv);
-                }
-                tn += (acc_t)hsum16(-wt16 * select((float16)0.0f, (xt - m) - lse, valid));
+                tn += (acc_t)hsum16(nll16);
 #if SMOOTH
                 tsm += hsum_acc16(
                     select((acc16_t)0, -(A - (acc16_t)W * CONVERT_ACC16(lse)), ACC16_MASK(valid)));
 #endif
                 td += (acc_t)hsum16(wt16);
+#endif
             }
 #else
             if (has_loss) {
