@@ -594,9 +594,9 @@ inline float hsum_acc16(float16 v) {
 #endif
 
 /* Smoothing with the class count fixed at build time (one chunk): the kernels load the weights
- * (or ones) into a private array and sum them once per item (CLCE_WL_PRELOAD), not per class
- * and group (NCHW forward with weights +
- * smoothing 10.7 -> 9.4 ms, channels-last 11.4 -> 10.7 ms). */
+ * (or ones) into a private array and sum them once per item (CLCE_WL_PRELOAD), not per class and
+ * group (NCHW forward with weights + smoothing 10.7 -> 9.4 ms, channels-last 11.4 -> 10.7 ms);
+ * CLCE_WCLASS(c) is class c's weight for the gradient loops. */
 #if SMOOTH && defined(NCLS) && NCLS > 0
 #define CLCE_WL 1
 #define CLCE_WL_PRELOAD                                                                            \
@@ -607,10 +607,12 @@ inline float hsum_acc16(float16 v) {
         wlsum += (acc_t)wl[c_];                                                                    \
     }
 #define CLCE_WL_ARGS wl, wlsum
+#define CLCE_WCLASS(c) wl[c]
 #else
 #define CLCE_WL 0
 #define CLCE_WL_PRELOAD
 #define CLCE_WL_ARGS 0, 0
+#define CLCE_WCLASS(c) (has_w ? w[c] : 1.0f)
 #endif
 
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,
@@ -1538,7 +1540,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
              * 18.4 ms with the general loop below unrolled, which bloated every variant) */
 #define CLCE_KEPT_WRITE(store)                                                                     \
     _Pragma("unroll") for (int c = 0; c < NCLS; ++c) {                                             \
-        const float16 wv = (float16)(has_w ? w[c] : 1.0f);                                         \
+        const float16 wv = (float16)CLCE_WCLASS(c);                                                \
         store(grad_vec(kept[c], wv, m, lse, tg16 - (int16)c, af16, tc16, sd16), gb + c * gcs);     \
     }
 #if CLCE_NT
@@ -1561,7 +1563,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
              * ms; the general loop below kept them in memory) */
 #pragma unroll
             for (int c = 0; c < NCLS; ++c) {
-                const float16 wv = (float16)(has_w ? w[c] : 1.0f);
+                const float16 wv = (float16)CLCE_WCLASS(c);
                 gcols[c] = grad_vec(kept[c], wv, m, lse, tg16 - (int16)c, af16, tc16, sd16);
             }
             TR_STORE_COLS(gb, gcols);
@@ -1574,7 +1576,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #else
             const float16 v = c < nkeep ? kept[c] : lane_load(xb + c * cs, ls, nl);
 #endif
-            const float16 wv = (float16)(has_w ? w[c] : 1.0f);
+            const float16 wv = (float16)CLCE_WCLASS(c);
             const float16 g = grad_vec(v, wv, m, lse, tg16 - (int16)(int)c, af16, tc16, sd16);
 #if CLCE_TR
             if (trw) {
