@@ -537,11 +537,16 @@ inline float hsum_acc16(float16 v) {
 #ifdef TR_LOAD
 /* with the block PF_GROUPS groups ahead prefetched (a hint: it never faults, also past the
  * end of the buffer); measured for C >= 16 only (C = 10: no change) */
+#if defined(PF_L2) && PF_L2
+#define PF_LOCALITY 1 /* prefetcht1: L2 */
+#else
+#define PF_LOCALITY 3 /* prefetcht0: L1 */
+#endif
 #if defined(PF_GROUPS) && PF_GROUPS > 0 && __has_builtin(__builtin_prefetch)
 #define TR_LOAD_COLS(xb, cols)                                                                     \
     do {                                                                                           \
         for (int k_ = 0; k_ < TR_C; ++k_) /* the block's TR_C lines of 64 bytes */                 \
-            __builtin_prefetch((xb) + PF_GROUPS * 16 * TR_C + 16 * k_);                            \
+            __builtin_prefetch((xb) + PF_GROUPS * 16 * TR_C + 16 * k_, 0, PF_LOCALITY);            \
         TR_LOAD(cols, xb);                                                                         \
     } while (0)
 #else

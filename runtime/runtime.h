@@ -95,8 +95,10 @@ typedef struct clce__tuning {
     int64_t lane_const_max_classes;
     int64_t lane_transpose_max_classes;
     int64_t lane_specialize_min_rows;
-    /* transposed 16-row blocks (C >= 16) prefetch the block this many groups ahead (0: not) */
+    /* transposed 16-row blocks (C >= 16) prefetch the block this many groups ahead (0: not);
+     * the forward (read-only) its own distance, into L2 */
     int lane_prefetch_groups;
+    int fwd_lane_prefetch_groups;
     /* class vectors a plane apart (NCHW) prefetch this many groups ahead (0: not) */
     int lane_plane_prefetch_groups;
     int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
