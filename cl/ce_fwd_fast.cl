@@ -784,13 +784,13 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
                        keep, nkeep);
 }
 
-/* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes): without smoothing,
- * the item's nll and weight sums per lane (GPI terms each, in float: ~GPI * 6e-8 relative),
- * across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms, fused 6.9 -> 6.0 ms.  Not for
- * transposes of more than 16 classes (channels-last C = 21: 12.8 -> 15-19 ms) nor with smoothing
- * (slower in every variant tried; POCL's register allocation of these kernels is fragile):
- * there each group's sums go to acc_t scalars. */
-#if (CLCE_TR && TR_C > 16) || SMOOTH
+/* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes): the item's nll and
+ * weight sums per lane (GPI terms each, in float: ~GPI * 6e-8 relative; the smoothing sums in
+ * acc_t), across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms, fused 6.9 -> 6.0 ms;
+ * with weights + smoothing forward 3.36 -> 3.12 ms, fused 6.25 -> 6.08 (once the weights were
+ * preloaded: slower before).  Not for transposes of more than 16 classes (channels-last C = 21:
+ * 12.8 -> 15-19 ms): there each group's sums go to acc_t scalars. */
+#if CLCE_TR && TR_C > 16
 #define LANE_SUMS 0
 #else
 #define LANE_SUMS 1
@@ -852,6 +852,9 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
     CLCE_WL_PRELOAD
 #if LANE_SUMS || LOGPROD
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
+#endif
+#if LANE_SUMS && SMOOTH
+    acc16_t tsm16 = (acc16_t)0;
 #endif
 #if LOGPROD
     float16 tl16 = (float16)0.0f, ps16 = (float16)1.0f;
@@ -951,6 +954,9 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #elif LANE_SUMS
         tn16 += nll16;
         td16 += wt16;
+#if SMOOTH
+        tsm16 += select((acc16_t)0, sm16, ACC16_MASK(valid));
+#endif
 #else
         tn += (acc_t)hsum16(nll16);
 #if SMOOTH
@@ -965,6 +971,9 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #if LANE_SUMS || LOGPROD
     tn = hsum_acc16(CONVERT_ACC16(tn16));
     td = hsum_acc16(CONVERT_ACC16(td16));
+#endif
+#if LANE_SUMS && SMOOTH
+    tsm = hsum_acc16(tsm16);
 #endif
 #if LOGPROD
     tn += hsum_acc16(CONVERT_ACC16(tl16 + log(ps16)));
@@ -1401,6 +1410,9 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
 #if LANE_SUMS && !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
+#if SMOOTH
+    acc16_t tsm16 = (acc16_t)0;
+#endif
 #endif
     acc_t tn = 0, tsm = 0, td = 0;
     const long q1 = min(ngroups, (gid + 1) * gpi);
@@ -1474,6 +1486,10 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #if LANE_SUMS
                 tn16 += nll16;
                 td16 += wt16;
+#if SMOOTH
+                tsm16 +=
+                    select((acc16_t)0, -(A - (acc16_t)W * CONVERT_ACC16(lse)), ACC16_MASK(valid));
+#endif
 #else
                 /* the group's parts as vectors, summed across its lanes, not lane by lane in
                  * scalars: NCHW fused with weights + smoothing 22.9 -> 21.8 ms, channels-last
@@ -1609,6 +1625,9 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #if LANE_SUMS && !OUT_NONE
         tn = hsum_acc16(CONVERT_ACC16(tn16));
         td = hsum_acc16(CONVERT_ACC16(td16));
+#if SMOOTH
+        tsm = hsum_acc16(tsm16);
+#endif
 #endif
         row_vals[3 * gid] = tn;
         row_vals[3 * gid + 1] = tsm;
