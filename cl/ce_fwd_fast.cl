@@ -784,17 +784,12 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
                        keep, nkeep);
 }
 
-/* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes): the item's nll and
- * weight sums per lane (GPI terms each, in float: ~GPI * 6e-8 relative; the smoothing sums in
- * acc_t), across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms, fused 6.9 -> 6.0 ms;
- * with weights + smoothing forward 3.36 -> 3.12 ms, fused 6.25 -> 6.08 (once the weights were
- * preloaded: slower before).  Not for transposes of more than 16 classes (channels-last C = 21:
- * 12.8 -> 15-19 ms): there each group's sums go to acc_t scalars. */
-#if CLCE_TR && TR_C > 16
-#define LANE_SUMS 0
-#else
-#define LANE_SUMS 1
-#endif
+/* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes) are summed per lane
+ * over the item's groups (GPI terms each, in float: ~GPI * 6e-8 relative; the smoothing term in
+ * acc_t) and across lanes once at the end: (1e6, 10) forward 3.0 -> 2.75 ms, fused 6.9 -> 6.0
+ * ms; with weights + smoothing forward 3.36 -> 3.12 ms, fused 6.25 -> 6.08, channels-last
+ * 10.7 -> 10.3 / 23.3 -> 21.9 (per-group sums across lanes measured faster for those until the
+ * weights were preloaded and the lane loads lost their tests). */
 
 /* wt16 = the 16 lanes' target weights w[tg] (0 where tg < 0).  A macro: tg is a private array,
  * which POCL kept in memory when passed to a function. */
@@ -850,10 +845,8 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
         return;
     const long ls = sx.s0;
     CLCE_WL_PRELOAD
-#if LANE_SUMS || LOGPROD
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
-#endif
-#if LANE_SUMS && SMOOTH
+#if SMOOTH
     acc16_t tsm16 = (acc16_t)0;
 #endif
 #if LOGPROD
@@ -951,28 +944,20 @@ __kernel void ce_fwd_lanes(__global const float *x, long x_off, long cs, __globa
 #endif
             loss[o_off + oo + l * so.s0] = (float)lo;
         }
-#elif LANE_SUMS
+#else
         tn16 += nll16;
         td16 += wt16;
 #if SMOOTH
         tsm16 += select((acc16_t)0, sm16, ACC16_MASK(valid));
 #endif
-#else
-        tn += (acc_t)hsum16(nll16);
-#if SMOOTH
-        tsm += hsum_acc16(select((acc16_t)0, sm16, ACC16_MASK(valid)));
-#endif
-        td += (acc_t)hsum16(wt16);
 #endif
     }
 #if !OUT_NONE
     if (bad != 0x7fffffff)
         atomic_min(&rec[REC_PENDING_ROW], bad);
-#if LANE_SUMS || LOGPROD
     tn = hsum_acc16(CONVERT_ACC16(tn16));
     td = hsum_acc16(CONVERT_ACC16(td16));
-#endif
-#if LANE_SUMS && SMOOTH
+#if SMOOTH
     tsm = hsum_acc16(tsm16);
 #endif
 #if LOGPROD
@@ -1408,7 +1393,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f;
     if (!GO_NONE && !has_w)
         grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
-#if LANE_SUMS && !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
+#if !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
 #if SMOOTH
     acc16_t tsm16 = (acc16_t)0;
@@ -1483,23 +1468,11 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 if (has_w)
                     LANE_TARGET_WEIGHTS(wt16, tg, w);
                 const float16 nll16 = lane_nll16(wt16, xt, m, lse, valid);
-#if LANE_SUMS
                 tn16 += nll16;
                 td16 += wt16;
 #if SMOOTH
                 tsm16 +=
                     select((acc16_t)0, -(A - (acc16_t)W * CONVERT_ACC16(lse)), ACC16_MASK(valid));
-#endif
-#else
-                /* the group's parts as vectors, summed across its lanes, not lane by lane in
-                 * scalars: NCHW fused with weights + smoothing 22.9 -> 21.8 ms, channels-last
-                 * fused 23.0 -> 21.5 ms */
-                tn += (acc_t)hsum16(nll16);
-#if SMOOTH
-                tsm += hsum_acc16(
-                    select((acc16_t)0, -(A - (acc16_t)W * CONVERT_ACC16(lse)), ACC16_MASK(valid)));
-#endif
-                td += (acc_t)hsum16(wt16);
 #endif
             }
 #else
@@ -1622,12 +1595,10 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     }
 #if !OUT_NONE
     if (has_loss) {
-#if LANE_SUMS && !OUT_NONE
         tn = hsum_acc16(CONVERT_ACC16(tn16));
         td = hsum_acc16(CONVERT_ACC16(td16));
 #if SMOOTH
         tsm = hsum_acc16(tsm16);
-#endif
 #endif
         row_vals[3 * gid] = tn;
         row_vals[3 * gid + 1] = tsm;
