@@ -771,12 +771,13 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
             __global const float *w, int has_w, const float *wl, acc_t wlsum, float16 *pm,
             float16 *ps, float16 *pxt, acc16_t *pA, acc_t *pW, float16 *keep, long nkeep) {
 #if CLCE_TR && TR_C <= 16
-    if (nl == 16 && cs == 1 && ls == TR_C && classes == TR_C)
+    if (nl == 16 && cs == 1 && ls == TR_C && classes == TR_C) {
         lanes_stats_at(xb, 1, TR_C, 16, tg16, TR_C, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW, keep,
                        nkeep);
-    else
+        return;
+    }
 #endif
-        if (nl == 16 && ls == 1)
+    if (nl == 16 && ls == 1)
         lanes_stats_at(xb, cs, 1, 16, tg16, classes, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW, keep,
                        nkeep);
     else
