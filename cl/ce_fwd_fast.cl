@@ -536,7 +536,7 @@ inline float hsum_acc16(float16 v) {
  * function's array argument in memory: channels-last forward 14 -> 20 ms). */
 #ifdef TR_LOAD
 /* with the block PF_GROUPS groups ahead prefetched (a hint: it never faults, also past the
- * end of the buffer); measured for C >= 16 only (C = 10: no change) */
+ * end of the buffer; C = 10: within noise either way) */
 #if defined(PF_L2) && PF_L2
 #define PF_LOCALITY 1 /* prefetcht1: L2 */
 #else
