@@ -668,7 +668,7 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #else
 #define CLCE_CHUNK_SMOOTH(k, d)                                                                    \
     do {                                                                                           \
-        const float wc = has_w ? w[c0 + (k)] : 1.0f;                                               \
+        const float wc = CLCE_WCLASS(c0 + (k));                                                    \
         aa += wc * (d);                                                                            \
         ww += (acc_t)wc;                                                                           \
     } while (0)
