@@ -51,6 +51,14 @@
 #ifndef LKEEP
 #define LKEEP 0
 #endif
+/* The 16-lane gradient builds with the class count fixed at build time (one chunk, so each exp
+ * is taken against the row's final max) keep each class vector's exp(x - m), not its logits: the
+ * writing pass multiplies by exp(-lse) instead of taking a second exp per logit (ce_grad_lanes) */
+#if defined(GRAD) && GRAD && defined(NCLS) && NCLS > 0
+#define CLCE_KEEP_EXP 1
+#else
+#define CLCE_KEEP_EXP 0
+#endif
 #define CLCE_CAT_(a, b) a##b
 #define CLCE_CAT(a, b) CLCE_CAT_(a, b)
 #if CLCE_HAS_FP64
@@ -643,7 +651,7 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #endif
             CLCE_PLANE_PREFETCH(xb + (c0 + k) * cs, ls);
             buf[k] = v;
-            if (c0 + k < nkeep)
+            if (!CLCE_KEEP_EXP && c0 + k < nkeep)
                 keep[c0 + k] = v;
             vm = RUN_MAX(vm, v);
             vs += v;
@@ -684,7 +692,16 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
         for (int k = 0; k < LCH; ++k) {
             if (c0 + k < classes) {
                 const float16 d = buf[k] - nm;
-                acc += fexp16_finite(d);
+#if CLCE_KEEP_EXP
+                /* the special loop's exp (lane_exp's bits, whichever loop a group took; the
+                 * sum's bits are fexp16_finite's, see fexp16) */
+                const float16 e = fexp16(d);
+                if (c0 + k < nkeep)
+                    keep[c0 + k] = e;
+#else
+                const float16 e = fexp16_finite(d);
+#endif
+                acc += e;
                 CLCE_CHUNK_SMOOTH(k, d);
             }
         }
@@ -694,7 +711,10 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
             if (c0 + k < classes) {
                 const float16 v = buf[k];
                 const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
-                acc += fexp16(d);
+                const float16 e = fexp16(d);
+                if (CLCE_KEEP_EXP && c0 + k < nkeep)
+                    keep[c0 + k] = e;
+                acc += e;
                 CLCE_CHUNK_SMOOTH(k, d);
             }
         }
@@ -1088,7 +1108,9 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
  *   dx_c = w_c a + [c = t] w_t b - p_c (a W + w_t b),   p_c = exp((x_c - m) - lse)
  * in float (af, tc = w_t b, sd = a W + w_t b computed in acc_t, then rounded).  An ignored row
  * has af = tc = sd = 0: dx = -p * 0, NaN where p is NaN (as PyTorch).  One exp per logit in the
- * writing pass; the fused kernel re-reads the row it has just scanned from cache.
+ * writing pass; the fused kernel re-reads the row it has just scanned from cache.  The 16-lane
+ * kernel takes p = exp(x_c - m) exp(-lse) (grad_from_exp), and with the class count fixed at
+ * build time its fused form keeps the statistics pass's exps: one exp per logit in all.
  * Required: GRAD, GO_NONE (per-row grad_output), OUT_NONE (per-row loss), SMOOTH, HAS_W. */
 #if GRAD
 #ifndef GO_NONE
@@ -1146,18 +1168,37 @@ inline void grad_coefs(int valid, long tgt, __global const float *w, int has_w, 
 /* One vector of gradients: logits v at classes c0 + lane.  dl = w af + [c = t] tc in one fma and
  * sd = af W + tc from the same rounded af, tc: a row whose gradient is exactly zero (C = 1:
  * p = 1, dl = sd) stays exactly zero. */
-inline float16 grad_vec(float16 v, float16 wv, float16 m, float16 lse, int16 tdiff, float16 af,
-                        float16 tc, float16 sd) {
-    const float16 p = fexp16((v - m) - lse);
+inline float16 grad_dl(float16 wv, int16 tdiff, float16 af, float16 tc) {
     const float16 tsel = select((float16)0.0f, tc, tdiff == (int16)0);
 #if SMOOTH
-    const float16 dl = fma(wv, af, tsel);
+    return fma(wv, af, tsel);
 #else
     (void)wv;
     (void)af;
-    const float16 dl = tsel;
+    return tsel;
 #endif
-    return dl - p * sd;
+}
+
+inline float16 grad_vec(float16 v, float16 wv, float16 m, float16 lse, int16 tdiff, float16 af,
+                        float16 tc, float16 sd) {
+    const float16 p = fexp16((v - m) - lse);
+    return grad_dl(wv, tdiff, af, tc) - p * sd;
+}
+
+/* The 16-lane kernels' gradients: from e = exp(x - m) (fexp16, as lanes_chunk takes it), p =
+ * e exp(-lse), with rsd = exp(-lse) sd per lane.  One exp per logit where the statistics pass
+ * kept e (CLCE_KEEP_EXP).  p errs by a few ulp (e's and exp(-lse)'s), less than
+ * exp((x - m) - lse), whose argument's rounding costs |x - m| ulp; C = 1 still gives exactly 0
+ * (e = 1, lse = 0, exp(-0) = 1: dl - sd).  NaN and infinities as grad_vec: a NaN or +inf in a
+ * row makes lse NaN, and so rsd; an all -inf row has lse = -inf, exp(inf) NaN here (fexp16's
+ * range reduction), so lanes_chunk's 0 for exp(-inf - -inf) need not be repeated. */
+inline float16 lane_exp(float16 v, float16 m) {
+    return fexp16(v - m);
+}
+
+inline float16 grad_from_exp(float16 e, float16 wv, float16 rsd, int16 tdiff, float16 af,
+                             float16 tc) {
+    return grad_dl(wv, tdiff, af, tc) - e * rsd;
 }
 
 /* Stores 16 floats at q: a non-temporal (streaming) store where the build enables it (NT_STORE,
@@ -1433,8 +1474,8 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                 row_offsets(r0 + l, size_b, so, so, sgo, sgo, &u, &oo[l], &ogo[l], &u);
         }
         float16 m, lse;
-        /* the stats pass's loaded vectors, reused by the write pass (the same values: the
-         * same bits as re-reading) */
+        /* the stats pass's loaded vectors (the same bits as re-reading), or with
+         * CLCE_KEEP_EXP their exps (lane_exp's bits), reused by the write pass */
         float16 kept[LKEEP > 0 ? LKEEP : 1];
         const long nkeep = stats_in ? 0 : min(classes, (long)LKEEP);
         if (stats_in && nl == 16) { /* {m, lse} pairs of 16 consecutive rows: 32 floats */
@@ -1520,6 +1561,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             tc16 = vload16(0, tc);
             sd16 = vload16(0, sd);
         }
+        const float16 rsd16 = fexp16(-lse) * sd16;
 #if CLCE_TR
         /* contiguous 16-row blocks: logits not kept are transposed in, gradients out */
         const int trr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C && nkeep < classes;
@@ -1536,7 +1578,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #define CLCE_KEPT_WRITE(store)                                                                     \
     _Pragma("unroll") for (int c = 0; c < NCLS; ++c) {                                             \
         const float16 wv = (float16)CLCE_WCLASS(c);                                                \
-        store(grad_vec(kept[c], wv, m, lse, tg16 - (int16)c, af16, tc16, sd16), gb + c * gcs);     \
+        store(grad_from_exp(kept[c], wv, rsd16, tg16 - (int16)c, af16, tc16), gb + c * gcs);       \
     }
 #if CLCE_NT
             /* every class vector 64-byte aligned: streaming stores without a test per store
@@ -1559,7 +1601,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #pragma unroll
             for (int c = 0; c < NCLS; ++c) {
                 const float16 wv = (float16)CLCE_WCLASS(c);
-                gcols[c] = grad_vec(kept[c], wv, m, lse, tg16 - (int16)c, af16, tc16, sd16);
+                gcols[c] = grad_from_exp(kept[c], wv, rsd16, tg16 - (int16)c, af16, tc16);
             }
             TR_STORE_COLS(gb, gcols);
             continue;
@@ -1571,8 +1613,9 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
 #else
             const float16 v = c < nkeep ? kept[c] : lane_load(xb + c * cs, ls, nl);
 #endif
+            const float16 e = CLCE_KEEP_EXP && c < nkeep ? v : lane_exp(v, m);
             const float16 wv = (float16)CLCE_WCLASS(c);
-            const float16 g = grad_vec(v, wv, m, lse, tg16 - (int16)(int)c, af16, tc16, sd16);
+            const float16 g = grad_from_exp(e, wv, rsd16, tg16 - (int16)(int)c, af16, tc16);
 #if CLCE_TR
             if (trw) {
                 gcols[c] = g;

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SP_NONE = 0, SP_NONFINITE = 1 };
+/* SP_WIDE: a fifth of the logits 100-150 below the rest, whose exps (< e^-87) the kernels'
+ * exp flushes to 0 or not depending on the path: the gradients must still be the same bits */
+enum { SP_NONE = 0, SP_NONFINITE = 1, SP_WIDE = 2 };
 
 typedef struct fcase {
     const char *name;
@@ -141,6 +143,9 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     ck_assert_int_le(C, 70001);
     for (int64_t i = 0; i < n; ++i)
         x[i] = (float)tu_uniform(&rng, -6.0, 6.0);
+    for (int64_t i = 0; i < n && fc->special == SP_WIDE; ++i)
+        if (i % 5 == 2)
+            x[i] = (float)tu_uniform(&rng, -150.0, -100.0);
     for (int64_t c = 0; c < C; ++c) {
         w[c] = (float)tu_uniform(&rng, 0.25, 2.0);
         wd[c] = w[c];
@@ -219,7 +224,7 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
         ck_assert_msg(ok, "%s (with stats): loss[%zu] = %.9g, reference %.9g", what, i, g2, rv);
     }
     /* stats: max + lse = logsumexp of the row */
-    for (int64_t r = 0; r < rows && fc->special == SP_NONE; ++r) {
+    for (int64_t r = 0; r < rows && fc->special != SP_NONFINITE; ++r) {
         double m = -INFINITY, s = 0;
         for (int64_t c = 0; c < C; ++c)
             m = fmax(m, xd[ref_at(&rg, r, c)]);
@@ -298,6 +303,25 @@ static const fcase CASES[] = {
      1,
      SP_NONE},
     {"lanes transposed nonfinite 48x12", 2, {48, 12}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
+    /* logits > 87 below their row's max */
+    {"lanes NCHW aligned wide 2x21x4x16", 4, {2, 21, 4, 16}, TU_CONTIG, 0, 0, 0, SP_WIDE},
+    {"lanes NCHW aligned wide 2x21x4x16 smooth+w",
+     4,
+     {2, 21, 4, 16},
+     TU_CONTIG,
+     0.1,
+     1,
+     1,
+     SP_WIDE},
+    {"lanes transposed wide 48x10", 2, {48, 10}, TU_CONTIG, 0, 0, 1, SP_WIDE},
+    {"lanes transposed channels-last wide 2x21x4x4",
+     4,
+     {2, 21, 4, 4},
+     TU_CHANNELS_LAST,
+     0,
+     1,
+     0,
+     SP_WIDE},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
