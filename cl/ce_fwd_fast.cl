@@ -1142,6 +1142,24 @@ inline acc_t row_scale(__global const float *go, long go_off, long ogo, int has_
     return mean ? g / den[0] : g;
 }
 
+/* The parts of a row's gradient coefficients that depend on its scale alone: b (tc = w_t b),
+ * af = (float)a and afw = af W (sd = afw + tc). */
+inline void scale_coefs(acc_t scale, float eps, long classes, acc_t wsum, acc_t *b, float *af,
+                        acc_t *afw) {
+#if SMOOTH
+    *af = (float)(-(scale * (acc_t)eps / (acc_t)classes));
+    *b = -(scale * (1 - (acc_t)eps));
+    *afw = (acc_t)*af * wsum;
+#else
+    (void)eps;
+    (void)classes;
+    (void)wsum;
+    *af = 0.0f;
+    *b = -scale;
+    *afw = 0;
+#endif
+}
+
 inline void grad_coefs(int valid, long tgt, __global const float *w, int has_w, acc_t scale,
                        float eps, long classes, acc_t wsum, float *af, float *tc, float *sd) {
     *af = 0.0f;
@@ -1150,19 +1168,27 @@ inline void grad_coefs(int valid, long tgt, __global const float *w, int has_w, 
     if (!valid)
         return;
     const acc_t wt = has_w ? (acc_t)w[tgt] : 1;
-#if SMOOTH
-    const acc_t a = -(scale * (acc_t)eps / (acc_t)classes);
-    const acc_t b = -(scale * (1 - (acc_t)eps));
-    *af = (float)a;
+    acc_t b, afw;
+    scale_coefs(scale, eps, classes, wsum, &b, af, &afw);
     *tc = (float)(wt * b);
-    *sd = (float)((acc_t)*af * wsum + (acc_t)*tc);
+    *sd = SMOOTH ? (float)(afw + (acc_t)*tc) : *tc;
+}
+
+/* grad_coefs of 16 lanes with one scale (scale_coefs' b, af, afw) and target weights wt16: the
+ * same operations lane by lane, vectorised, instead of a loop of 16 grad_coefs calls per group
+ * (NCHW fused with weights + smoothing 16.1 -> 15.6 ms); 0 where not valid. */
+inline void lane_grad_coefs(float16 wt16, int16 valid, acc_t b, float af, acc_t afw, float16 *paf,
+                            float16 *ptc, float16 *psd) {
+    const float16 tc = convert_float16(CONVERT_ACC16(wt16) * (acc16_t)b);
+#if SMOOTH
+    const float16 sd = convert_float16((acc16_t)afw + CONVERT_ACC16(tc));
 #else
-    (void)eps;
-    (void)classes;
-    (void)wsum;
-    *tc = (float)(wt * -scale);
-    *sd = *tc;
+    (void)afw;
+    const float16 sd = tc;
 #endif
+    *paf = select((float16)0.0f, (float16)af, valid);
+    *ptc = select((float16)0.0f, tc, valid);
+    *psd = select((float16)0.0f, sd, valid);
 }
 
 /* One vector of gradients: logits v at classes c0 + lane.  dl = w af + [c = t] tc in one fma and
@@ -1432,9 +1458,12 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     const acc_t wsum = SMOOTH ? weight_sum(w, has_w, classes) : 0;
     /* without per-row grad_output the scale is the same for every row: computed once */
     const acc_t scale0 = GO_NONE ? 0 : row_scale(go, go_off, 0, has_go, mean, den);
-    float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f;
+    float vaf = 0.0f, vtc = 0.0f, vsd = 0.0f, caf = 0.0f;
+    acc_t cb = 0, cafw = 0;
     if (!GO_NONE && !has_w)
         grad_coefs(1, 0, w, 0, scale0, eps, classes, wsum, &vaf, &vtc, &vsd);
+    else if (!GO_NONE)
+        scale_coefs(scale0, eps, classes, wsum, &cb, &caf, &cafw);
 #if !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
     float16 tn16 = (float16)0.0f, td16 = (float16)0.0f;
 #if SMOOTH
@@ -1549,6 +1578,10 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             af16 = select((float16)0.0f, (float16)vaf, valid);
             tc16 = select((float16)0.0f, (float16)vtc, valid);
             sd16 = select((float16)0.0f, (float16)vsd, valid);
+        } else if (!GO_NONE) { /* one scale, weights */
+            float16 wt16;
+            LANE_TARGET_WEIGHTS(wt16, tg, w);
+            lane_grad_coefs(wt16, tg16 >= (int16)0, cb, caf, cafw, &af16, &tc16, &sd16);
         } else {
             float af[16], tc[16], sd[16];
             for (int l = 0; l < 16; ++l) {
