@@ -18,7 +18,10 @@
  *    and one two-source shuffle per aligned block vector, written by the kernel's store16
  *    (streaming where the build enables it): channels-last fused 16.3 -> 15.5 ms, with weights
  *    + smoothing 19.1 -> 16.4, (2e6, 17) 13.4 -> 11.8, against 32 overlapping row stores,
- *    which could not stream.  Below 16 classes TR_ROWS' aligned stores serve.
+ *    which could not stream.  Below 16 classes, where it takes fewer operations than TR_ROWS
+ *    (C = 9..15), one 16 x 16 transpose of the C columns and the rows each block vector spans:
+ *    (1e6, C) fused 3-16% faster (C = 10: 4.27 -> 4.15 ms, with weights + smoothing 5.2 -> 4.9;
+ *    C = 13: 5.7 -> 4.7).
  * Defined as macros after the common headers; programs built without TRANSPOSE_C get nothing.
  */
 #include "runtime.h"
@@ -179,6 +182,99 @@ static void put_load(text *t, int C) {
     put(t, "} while (0)\n");
 }
 
+/* The operations TR_ROWS takes for C: per block vector, a shuffle and a select per column pair
+ * it touches. */
+static int rows_ops(int C) {
+    int ops = 0;
+    for (int k = 0; k < C; ++k)
+        for (int cp = 0; cp < C; cp += 2) {
+            int any = 0;
+            for (int i = 0; i < 16; ++i) {
+                const int c = (16 * k + i) % C;
+                any |= c == cp || c == cp + 1;
+            }
+            ops += 2 * any;
+        }
+    return ops;
+}
+
+/* TR_STORE(xb, cols) for C < 16 where it takes fewer operations than TR_ROWS: the C class
+ * vectors as rows by one 16 x 16 transpose (the absent columns C..15 are never read: their
+ * shuffles drop out, and they only fill lanes >= C of the rows), then each aligned block vector
+ * from the rows it spans, a shuffle per pair of rows (and a select for each further pair).
+ * Returns 0 (nothing written) where TR_ROWS is cheaper. */
+static int put_store_small(text *t, int C) {
+    int ops = 0, valid[16];
+    for (int i = 0; i < 16; ++i)
+        valid[i] = i < C;
+    for (int b = 8; b >= 1; b /= 2)
+        for (int i = 0; i < 16; ++i)
+            if (!(i & b) && (valid[i] || valid[i + b])) {
+                ops += valid[i] && valid[i + b] ? 2 : 1;
+                valid[i] = valid[i + b] = 1;
+            }
+    for (int k = 0; k < C; ++k) {
+        const int r0 = 16 * k / C, r1 = (16 * k + 15) / C;
+        ops += 2 * ((r1 - r0) / 2 + 1) - 1;
+    }
+    if (ops >= rows_ops(C))
+        return 0;
+    put(t, "#define TR_STORE(xb, cols) do { float16 A_[16], acc_; \\\n");
+    for (int c = 0; c < C; ++c)
+        put(t, "    A_[%d] = (cols)[%d]; \\\n", c, c);
+    for (int i = 0; i < 16; ++i)
+        valid[i] = i < C;
+    for (int b = 8; b >= 1; b /= 2)
+        for (int i = 0; i < 16; ++i) {
+            if ((i & b) || !(valid[i] || valid[i + b]))
+                continue;
+            if (!valid[i]) { /* cannot happen: columns are absent from C on */
+                t->failed = 1;
+                return 0;
+            }
+            if (valid[i + b]) {
+                put(t, "    { const float16 x_ = A_[%d], y_ = A_[%d]; ", i, i + b);
+                put(t, "A_[%d] = __builtin_shufflevector(x_, y_", i);
+                for (int j = 0; j < 16; ++j)
+                    put(t, ", %d", j & b ? 16 + j - b : j);
+                put(t, "); A_[%d] = __builtin_shufflevector(x_, y_", i + b);
+                for (int j = 0; j < 16; ++j)
+                    put(t, ", %d", j & b ? 16 + j : j + b);
+                put(t, "); } \\\n");
+            } else {
+                /* an absent y: A_[i] keeps x (the lanes y would fill are never read), A_[i + b]
+                 * takes x's other half */
+                put(t, "    A_[%d] = __builtin_shufflevector(A_[%d], A_[%d]", i + b, i, i);
+                for (int j = 0; j < 16; ++j)
+                    put(t, ", %d", j & b ? j : j + b);
+                put(t, "); \\\n");
+            }
+            valid[i] = valid[i + b] = 1;
+        }
+    for (int k = 0; k < C; ++k) {
+        const int r0 = 16 * k / C, r1 = (16 * k + 15) / C;
+        for (int ra = r0; ra <= r1; ra += 2) {
+            const int rb = ra + 1 <= r1 ? ra + 1 : ra;
+            int idx[16];
+            for (int i = 0; i < 16; ++i) {
+                const int e = 16 * k + i, r = e / C, c = e % C;
+                idx[i] = r == ra ? c : r == rb ? 16 + c : -1;
+            }
+            if (ra == r0) {
+                put(t, "    acc_ = __builtin_shufflevector(A_[%d], A_[%d]", ra, rb);
+                for (int i = 0; i < 16; ++i)
+                    put(t, ", %d", idx[i] >= 0 ? idx[i] : 0);
+                put(t, "); \\\n");
+            } else {
+                put_pair(t, ra, rb, idx, "A_");
+            }
+        }
+        put(t, "    store16(acc_, (xb) + %d); \\\n", 16 * k);
+    }
+    put(t, "} while (0)\n");
+    return 1;
+}
+
 char *clce__transpose_source(int C) {
     if (C < 1 || C > 32)
         return NULL;
@@ -221,8 +317,10 @@ char *clce__transpose_source(int C) {
     put(&t, "} while (0)\n");
     if (C >= 16)
         put_load(&t, C);
-    else
+    else {
         put_load_small(&t, C);
+        put_store_small(&t, C);
+    }
     if (t.failed) {
         free(t.buf);
         return NULL;
