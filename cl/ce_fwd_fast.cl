@@ -227,6 +227,26 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
             m = nm;
             i += 16 * nv;
+        } else if (n >= 16) {
+            /* fewer than 16 left: the row's last 16 floats as one vector, the lanes already
+             * scanned masked out (-inf: exp 0; no smoothing term) */
+            const int16 keep = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >=
+                               (int16)(int)(16 - left);
+            const float16 v = select((float16)(-INFINITY), vload16(0, p + n - 16), keep);
+            const float nm = fmax(m, hmax16(v));
+            const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
+            const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+            s = s * sc + hsum16(fexp16(d));
+#if SMOOTH
+            const float16 wv =
+                select((float16)0.0f, has_w ? vload16(0, wp + n - 16) : (float16)1.0f, keep);
+            if (m != -INFINITY)
+                A += W * (acc_t)(m - nm);
+            A += (acc_t)hsum16(select((float16)0.0f, wv * d, keep));
+            W += (acc_t)hsum16(wv);
+#endif
+            m = nm;
+            i = n;
         } else {
             /* fewer than 16 left: the same two passes, scalar */
             float cm = -INFINITY;
