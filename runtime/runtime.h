@@ -89,7 +89,7 @@ typedef struct clce__tuning {
     size_t fwd_lane_groups;       /* groups of 16 lanes per ce_fwd_lanes work-item */
     /* 16-lane kernels built for the class count (NCLS) up to lane_const_max_classes, and
      * transposing contiguous 16-row blocks (runtime/transpose_gen.c) up to
-     * lane_transpose_max_classes (<= 32); both only for problems of at least
+     * lane_transpose_max_classes (<= 64); both only for problems of at least
      * lane_specialize_min_rows rows (a build per class count costs ~1 s cold).  0 / INT64_MAX:
      * never. */
     int64_t lane_const_max_classes;

@@ -1,7 +1,7 @@
 /*
  * transpose_gen.c - OpenCL source for the 16-lane kernels' in-register transposes of one group
  * of 16 class-contiguous rows (channels-last, tiny rows), generated for the class count C of the
- * build (-DTRANSPOSE_C=C).  The shuffles need compile-time indices; written out by the
+ * build (-DTRANSPOSE_C=C, 1..64).  The shuffles need compile-time indices; written out by the
  * preprocessor for every C up to 32 they were megabytes of source per build (1.4 s to compile),
  * generated here they are the few hundred statements this C needs.
  *
@@ -13,9 +13,9 @@
  * Used instead where defined (fewer operations):
  *  TR_LOAD(cols, xb): the block at xb as class vectors, by row loads and 16 x 16 transposes
  *    (every C: (1e6, 10) forward 4% and fused 3% faster than TR_COLS, 9-13% with weights +
- *    smoothing).
- *  TR_STORE(xb, cols): class vectors to the block at xb (C >= 16), by two 16 x 16 transposes
- *    and one two-source shuffle per aligned block vector, written by the kernel's store16
+ *    smoothing); from 16 classes on, one transpose per range of 16 classes (ranges_of).
+ *  TR_STORE(xb, cols): class vectors to the block at xb (C >= 16), by one 16 x 16 transpose
+ *    per range and one two-source shuffle per aligned block vector, written by the kernel's store16
  *    (streaming where the build enables it): channels-last fused 16.3 -> 15.5 ms, with weights
  *    + smoothing 19.1 -> 16.4, (2e6, 17) 13.4 -> 11.8, against 32 overlapping row stores,
  *    which could not stream.  Below 16 classes, where it takes fewer operations than TR_ROWS
@@ -118,54 +118,68 @@ static void put_load_small(text *t, int C) {
     put(t, "} while (0)\n");
 }
 
-/* TR_LOAD(cols, xb) for C >= 16: the 16 rows' first 16 classes and their last 16 (overlapping
- * when C < 32), each set as 16 unaligned row loads inside the block and one 16 x 16 transpose:
- * 32 loads and 128 shuffles where TR_COLS takes ~2 per class and block-vector pair (~460 at
- * C = 21). */
+/* The class ranges of the C >= 16 transposes: 16 classes each, from 0 in steps of 16, the last
+ * one ending at C (overlapping its neighbour unless 16 divides C).  Returns their count. */
+static int ranges_of(int C, int off[4]) {
+    const int n = (C + 15) / 16;
+    for (int j = 0; j < n; ++j)
+        off[j] = j + 1 < n ? 16 * j : C - 16;
+    return n;
+}
+
+/* TR_LOAD(cols, xb) for C >= 16: each range of 16 classes (ranges_of) as 16 unaligned row
+ * loads inside the block and one 16 x 16 transpose: 16 loads and 64 shuffles a range, where
+ * TR_COLS takes ~2 per class and block-vector pair (~460 at C = 21). */
 static void put_load(text *t, int C) {
+    int off[4];
+    const int n = ranges_of(C, off);
     put(t, "#define TR_LOAD(cols, xb) do { float16 A_[16]; \\\n");
-    for (int half = 0; half < 2; ++half) {
-        const int off = half ? C - 16 : 0;
+    for (int j = 0; j < n; ++j) {
         for (int r = 0; r < 16; ++r)
-            put(t, "    A_[%d] = vload16(0, (xb) + %d); \\\n", r, r * C + off);
+            put(t, "    A_[%d] = vload16(0, (xb) + %d); \\\n", r, r * C + off[j]);
         put_transpose16(t);
-        for (int c = half ? 16 : 0; c < (half ? C : 16); ++c)
-            put(t, "    (cols)[%d] = A_[%d]; \\\n", c, c - off);
+        /* classes from this range's start (or the previous range's end) to its end */
+        for (int c = j ? off[j - 1] + 16 : 0; c < off[j] + 16; ++c)
+            put(t, "    (cols)[%d] = A_[%d]; \\\n", c, c - off[j]);
     }
     put(t, "} while (0)\n");
-    /* TR_STORE(xb, cols): the inverse: the first 16 classes and the last 16 transposed into
-     * rows (H_[r]: classes 0..15 of row r; A_[r]: classes C-16..C-1), then each of the block's C
-     * aligned vectors as one two-source shuffle of them (its 16 floats are the tail of one row
-     * and the head of the next, or 16 classes of one row), stored by store16 (streaming where
-     * the build allows): aligned full-vector stores instead of 32 overlapping row stores */
-    put(t, "#define TR_STORE(xb, cols) do { float16 A_[16], H_[16]; \\\n");
-    for (int half = 0; half < 2; ++half) {
-        const int off = half ? C - 16 : 0;
+    /* TR_STORE(xb, cols): the inverse: each range transposed into rows (R<j>_[r]: classes
+     * off[j]..off[j]+15 of row r), then each of the block's C aligned vectors as one two-source
+     * shuffle of them (its 16 floats are the tail of one row, inside the last range, and the
+     * head of the next, inside the first; or 16 classes of one row, inside two neighbouring
+     * ranges), stored by store16 (streaming where the build allows): aligned full-vector stores
+     * instead of overlapping row stores */
+    put(t, "#define TR_STORE(xb, cols) do { float16 A_[16]");
+    for (int j = 0; j < n; ++j)
+        put(t, ", R%d_[16]", j);
+    put(t, "; \\\n");
+    for (int j = 0; j < n; ++j) {
         for (int c = 0; c < 16; ++c)
-            put(t, "    A_[%d] = (cols)[%d]; \\\n", c, c + off);
+            put(t, "    A_[%d] = (cols)[%d]; \\\n", c, c + off[j]);
         put_transpose16(t);
-        for (int r = 0; r < 16 && !half; ++r)
-            put(t, "    H_[%d] = A_[%d]; \\\n", r, r);
+        for (int r = 0; r < 16; ++r)
+            put(t, "    R%d_[%d] = A_[%d]; \\\n", j, r, r);
     }
     for (int k = 0; k < C; ++k) {
-        /* candidate sources (H_ or A_ of the one or two rows the vector touches): the first
-         * pair, in order, that holds every lane (one always does for 16 <= C <= 32: a row's
-         * tail in a vector has <= 16 classes, all in A_; its head, all in H_) */
+        /* candidate sources: (range, row) for the one or two rows the vector touches; the
+         * first pair, in order, that holds every lane */
         const int r0 = 16 * k / C;
         int src[2][2], idx[16], found = 0;
-        for (int p = 0; p < 4 && !found; ++p)
-            for (int q = p; q < 4 && !found; ++q) {
-                src[0][0] = p & 1;
-                src[0][1] = r0 + (p >> 1);
-                src[1][0] = q & 1;
-                src[1][1] = r0 + (q >> 1);
+        for (int p = 0; p < 2 * n && !found; ++p)
+            for (int q = p; q < 2 * n && !found; ++q) {
+                src[0][0] = p % n;
+                src[0][1] = r0 + p / n;
+                src[1][0] = q % n;
+                src[1][1] = r0 + q / n;
                 found = 1;
                 for (int i = 0; i < 16 && found; ++i) {
                     const int e = 16 * k + i, r = e / C, c = e % C;
                     idx[i] = -1;
-                    for (int j = 1; j >= 0; --j) /* the first source that has it */
-                        if (src[j][1] == r && (src[j][0] ? c >= C - 16 : c < 16))
-                            idx[i] = 16 * j + (src[j][0] ? c - (C - 16) : c);
+                    for (int j = 1; j >= 0; --j) { /* the first source that has it */
+                        const int o = off[src[j][0]];
+                        if (src[j][1] == r && c >= o && c < o + 16)
+                            idx[i] = 16 * j + c - o;
+                    }
                     found = idx[i] >= 0;
                 }
             }
@@ -173,8 +187,8 @@ static void put_load(text *t, int C) {
             t->failed = 1;
             return;
         }
-        put(t, "    store16(__builtin_shufflevector(%s[%d], %s[%d]", src[0][0] ? "A_" : "H_",
-            src[0][1], src[1][0] ? "A_" : "H_", src[1][1]);
+        put(t, "    store16(__builtin_shufflevector(R%d_[%d], R%d_[%d]", src[0][0], src[0][1],
+            src[1][0], src[1][1]);
         for (int i = 0; i < 16; ++i)
             put(t, ", %d", idx[i]);
         put(t, "), (xb) + %d); \\\n", 16 * k);
@@ -276,7 +290,7 @@ static int put_store_small(text *t, int C) {
 }
 
 char *clce__transpose_source(int C) {
-    if (C < 1 || C > 32)
+    if (C < 1 || C > 64)
         return NULL;
     text t = {malloc(4096), 0, 4096, 0};
     if (!t.buf)

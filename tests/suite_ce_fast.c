@@ -303,6 +303,18 @@ static const fcase CASES[] = {
      1,
      SP_NONE},
     {"lanes transposed nonfinite 48x12", 2, {48, 12}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
+    /* 33..64 classes: three or four ranges of 16 classes per transpose */
+    {"lanes transposed 40x33 ignore", 2, {40, 33}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"lanes transposed 35x64 smooth+w", 2, {35, 64}, TU_CONTIG, 0.1, 1, 0, SP_NONE},
+    {"lanes transposed channels-last 2x48x4x5 smooth",
+     4,
+     {2, 48, 4, 5},
+     TU_CHANNELS_LAST,
+     0.2,
+     0,
+     1,
+     SP_NONE},
+    {"lanes transposed nonfinite 32x50", 2, {32, 50}, TU_CONTIG, 0, 1, 0, SP_NONFINITE},
     /* logits > 87 below their row's max */
     {"lanes NCHW aligned wide 2x21x4x16", 4, {2, 21, 4, 16}, TU_CONTIG, 0, 0, 0, SP_WIDE},
     {"lanes NCHW aligned wide 2x21x4x16 smooth+w",
