@@ -47,20 +47,21 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_groups = 32;
         /* the fused 16-lane kernel's write pass re-read the logits from global memory: for
          * NCHW the class vectors lie a plane apart (same cache set), for tiny class-contiguous
-         * rows every vector is a gather; small rows keep them (up to 4 KiB) instead */
-        out->grad_lane_keep = 64;
+         * rows every vector is a gather; small rows keep them (2 KiB) instead */
+        out->grad_lane_keep = 32;
         /* streaming stores skip the read-for-ownership of each gradient line (a third of the
          * fused call's traffic: (8192, 32000) 81 -> 71 ms, NCHW 49 -> 41 ms); below the L3's
          * size a plain store leaves the gradient in cache for whoever reads it next */
         out->grad_stream_min_bytes = 32 << 20;
         /* 16-row blocks of up to 64 classes transposed in registers (four ranges of 16): the
          * 16-lane kernel then beats vrows' item per row ((1e6, 32) forward 29 -> 6 ms, fused
-         * 44 -> 12; (5e5, 64) 16 -> 7 / 26 -> 16) */
+         * 44 -> 12; (5e5, 64) 16 -> 7 / 26 -> 17; from ~100 classes vrows' fused kernel is
+         * faster again: (2.5e5, 128) 17.6 vs 23 ms) */
         out->lane_transpose_max_classes = 64;
-        /* a program per small class count: constant loops, one chunk (NCHW C = 21: -9%; C =
-         * 33..64 forward 6.4 -> 5.6 ms, fused 15 -> 12.7 with the fused kernel keeping the
-         * exps: grad_lane_keep) */
-        out->lane_const_max_classes = 64;
+        /* a program per small class count: constant loops, one chunk (NCHW C = 21: -9%).  Up
+         * to 64 it was faster still (C = 33 fused 15 -> 12.7 ms) but the fused kernel's cold
+         * build took 8-9 s, against ~4 s (as C = 21's) with chunks of 16 */
+        out->lane_const_max_classes = 32;
         out->lane_specialize_min_rows = 16384;
         /* the hardware prefetchers stop at each 4 KiB page (three 16-row blocks of C = 21)
          * and an item's blocks are 43 KiB apart from its neighbour's on the other thread:
