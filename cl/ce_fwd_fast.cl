@@ -1231,15 +1231,17 @@ inline float16 grad_vec(float16 v, float16 wv, float16 m, float16 lse, int16 tdi
     return grad_dl(wv, tdiff, af, tc) - p * sd;
 }
 
-/* The 16-lane kernels' gradients: from e = exp(x - m) (fexp16, as lanes_chunk takes it), p =
- * e exp(-lse), with rsd = exp(-lse) sd per lane.  One exp per logit where the statistics pass
- * kept e (CLCE_KEEP_EXP).  p errs by a few ulp (e's and exp(-lse)'s), less than
- * exp((x - m) - lse), whose argument's rounding costs |x - m| ulp; C = 1 still gives exactly 0
- * (e = 1, lse = 0, exp(-0) = 1: dl - sd).  NaN and infinities as grad_vec: a NaN or +inf in a
- * row makes lse NaN, and so rsd; an all -inf row has lse = -inf, exp(inf) NaN here (fexp16's
- * range reduction), so lanes_chunk's 0 for exp(-inf - -inf) need not be repeated. */
+/* The 16-lane kernels' gradients: from e = exp(x - m) as lanes_chunk takes it (a -inf logit
+ * gives 0 also where m is -inf), p = e exp(-lse), with rsd = exp(-lse) sd per lane.  One exp
+ * per logit where the statistics pass kept e (CLCE_KEEP_EXP).  p errs by a few ulp (e's and
+ * exp(-lse)'s), less than exp((x - m) - lse), whose argument's rounding costs |x - m| ulp; C = 1
+ * still gives exactly 0 (e = 1, lse = 0, exp(-0) = 1: dl - sd).  NaN and infinities as
+ * grad_vec: a NaN or +inf in a row makes lse NaN, and so rsd; an all -inf row NaN too.  The
+ * select matters for the bits alone: without it an all -inf row's NaN came out of other
+ * operations than the kept exps' (Oclgrind's NaNs then differed between the backward with and
+ * without stats; x86's did not). */
 inline float16 lane_exp(float16 v, float16 m) {
-    return fexp16(v - m);
+    return fexp16(select(v - m, (float16)(-INFINITY), v == -INFINITY));
 }
 
 inline float16 grad_from_exp(float16 e, float16 wv, float16 rsd, int16 tdiff, float16 af,
