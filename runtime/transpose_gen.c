@@ -13,7 +13,8 @@
  * Used instead where defined (fewer operations):
  *  TR_LOAD(cols, xb): the block at xb as class vectors, by row loads and 16 x 16 transposes
  *    (every C: (1e6, 10) forward 4% and fused 3% faster than TR_COLS, 9-13% with weights +
- *    smoothing); from 16 classes on, one transpose per range of 16 classes (ranges_of).
+ *    smoothing); from 16 classes on, one transpose per range of 16 classes (ranges_of), a last
+ *    range of <= 8 new classes by a 16 x 8 transpose (put_load8).
  *  TR_STORE(xb, cols): class vectors to the block at xb (C >= 16), by one 16 x 16 transpose
  *    per range and one two-source shuffle per aligned block vector, written by the kernel's store16
  *    (streaming where the build enables it): channels-last fused 16.3 -> 15.5 ms, with weights
@@ -127,14 +128,50 @@ static int ranges_of(int C, int off[4]) {
     return n;
 }
 
+/* TR_LOAD's part for the classes 16 * (C / 16) .. C-1 (C mod 16 <= 8): each row's last 8
+ * floats (vload8, inside the row), rows r and r + 8 paired into one vector, then an 8 x 8
+ * butterfly transpose inside both halves at once (stages 4, 2, 1): vector c holds class
+ * C - 8 + c of rows 0..7, then of rows 8..15.  16 half-width loads, 8 inserts and 24 shuffles
+ * against 16 loads and 64 shuffles for a 16 x 16 transpose. */
+static void put_load8(text *t, int C) {
+    put(t, "    { float8 B_[16]; float16 Z_[8]; \\\n");
+    for (int r = 0; r < 16; ++r)
+        put(t, "    B_[%d] = vload8(0, (xb) + %d); \\\n", r, r * C + C - 8);
+    for (int j = 0; j < 8; ++j)
+        put(t, "    Z_[%d] = (float16)(B_[%d], B_[%d]); \\\n", j, j, j + 8);
+    for (int b = 4; b >= 1; b /= 2)
+        for (int i = 0; i < 8; ++i) {
+            if (i & b)
+                continue;
+            put(t, "    { const float16 x_ = Z_[%d], y_ = Z_[%d]; ", i, i + b);
+            put(t, "Z_[%d] = __builtin_shufflevector(x_, y_", i);
+            for (int j = 0; j < 16; ++j)
+                put(t, ", %d", (j & 7) & b ? 16 + j - b : j);
+            put(t, "); Z_[%d] = __builtin_shufflevector(x_, y_", i + b);
+            for (int j = 0; j < 16; ++j)
+                put(t, ", %d", (j & 7) & b ? 16 + j : j + b);
+            put(t, "); } \\\n");
+        }
+    for (int c = 16 * (C / 16); c < C; ++c)
+        put(t, "    (cols)[%d] = Z_[%d]; \\\n", c, c - (C - 8));
+    put(t, "    } \\\n");
+}
+
 /* TR_LOAD(cols, xb) for C >= 16: each range of 16 classes (ranges_of) as 16 unaligned row
  * loads inside the block and one 16 x 16 transpose: 16 loads and 64 shuffles a range, where
  * TR_COLS takes ~2 per class and block-vector pair (~460 at C = 21). */
 static void put_load(text *t, int C) {
     int off[4];
     const int n = ranges_of(C, off);
+    /* a last range of at most 8 new classes (C mod 16 in 1..8, C > 16): the rows' last 8
+     * floats (inside each row) by one 16 x 8 transpose instead of a 16 x 16 one */
+    const int half = C > 16 && C % 16 != 0 && C % 16 <= 8;
     put(t, "#define TR_LOAD(cols, xb) do { float16 A_[16]; \\\n");
     for (int j = 0; j < n; ++j) {
+        if (half && j == n - 1) {
+            put_load8(t, C);
+            break;
+        }
         for (int r = 0; r < 16; ++r)
             put(t, "    A_[%d] = vload16(0, (xb) + %d); \\\n", r, r * C + off[j]);
         put_transpose16(t);
