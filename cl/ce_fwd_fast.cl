@@ -137,6 +137,13 @@ inline float16 fexp16(float16 d) {
     return select(e, (float16)0.0f, d < (float16)(-87.0f));
 }
 
+/* x - m for the careful paths: -inf for a -inf logit also where m is -inf (exp 0, not NaN).
+ * The statistics and the gradients' recomputed exps (lane_exp) take it from here alike, so a
+ * row's exps come out of the same operations on every path (NaN bits included). */
+inline float16 shift16(float16 v, float16 m) {
+    return select(v - m, (float16)(-INFINITY), v == -INFINITY);
+}
+
 /* Scan n contiguous logits (p) with weights wp (has_w) into the running state. */
 inline void scan_contig(__global const float *p, long n, __global const float *wp, int has_w,
                         float *pm, float *ps, acc_t *pA, acc_t *pW) {
@@ -210,7 +217,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
             for (int k = 0; k < nv; ++k) {
                 const float16 v = vload16(k, p + i);
-                const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+                const float16 d = shift16(v, (float16)nm);
                 acc += fexp16(d);
 #if SMOOTH
                 const float16 wv = has_w ? vload16(k, wp + i) : (float16)1.0f;
@@ -235,7 +242,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
             const float16 v = select((float16)(-INFINITY), vload16(0, p + n - 16), keep);
             const float nm = fmax(m, hmax16(v));
             const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
-            const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+            const float16 d = shift16(v, (float16)nm);
             s = s * sc + hsum16(fexp16(d));
 #if SMOOTH
             const float16 wv =
@@ -730,7 +737,7 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
         for (int k = 0; k < LCH; ++k) {
             if (c0 + k < classes) {
                 const float16 v = buf[k];
-                const float16 d = select(v - nm, (float16)(-INFINITY), v == -INFINITY);
+                const float16 d = shift16(v, (float16)nm);
                 const float16 e = fexp16(d);
                 if (CLCE_KEEP_EXP && c0 + k < nkeep)
                     keep[c0 + k] = e;
@@ -1236,12 +1243,12 @@ inline float16 grad_vec(float16 v, float16 wv, float16 m, float16 lse, int16 tdi
  * per logit where the statistics pass kept e (CLCE_KEEP_EXP).  p errs by a few ulp (e's and
  * exp(-lse)'s), less than exp((x - m) - lse), whose argument's rounding costs |x - m| ulp; C = 1
  * still gives exactly 0 (e = 1, lse = 0, exp(-0) = 1: dl - sd).  NaN and infinities as
- * grad_vec: a NaN or +inf in a row makes lse NaN, and so rsd; an all -inf row NaN too.  The
- * select matters for the bits alone: without it an all -inf row's NaN came out of other
+ * grad_vec: a NaN or +inf in a row makes lse NaN, and so rsd; an all -inf row NaN too.
+ * shift16 matters for the bits alone: without it an all -inf row's NaN came out of other
  * operations than the kept exps' (Oclgrind's NaNs then differed between the backward with and
  * without stats; x86's did not). */
 inline float16 lane_exp(float16 v, float16 m) {
-    return fexp16(select(v - m, (float16)(-INFINITY), v == -INFINITY));
+    return fexp16(shift16(v, m));
 }
 
 inline float16 grad_from_exp(float16 e, float16 wv, float16 rsd, int16 tdiff, float16 af,
