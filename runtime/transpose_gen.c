@@ -76,23 +76,28 @@ static void put_pair(text *t, int a, int b, const int idx[16], const char *src) 
     put(t, ")); \\\n");
 }
 
+/* One butterfly step of a transpose: vectors v[i] and v[i + b] swap their off-diagonal b x b
+ * blocks, one two-source shuffle each.  The blocks repeat every `period` lanes (16: one 16 x 16
+ * transpose; 8: two 8 x 8 ones side by side). */
+static void put_butterfly(text *t, const char *v, int i, int b, int period) {
+    put(t, "    { const float16 x_ = %s[%d], y_ = %s[%d]; ", v, i, v, i + b);
+    put(t, "%s[%d] = __builtin_shufflevector(x_, y_", v, i);
+    for (int j = 0; j < 16; ++j)
+        put(t, ", %d", (j % period) & b ? 16 + j - b : j);
+    put(t, "); %s[%d] = __builtin_shufflevector(x_, y_", v, i + b);
+    for (int j = 0; j < 16; ++j)
+        put(t, ", %d", (j % period) & b ? 16 + j : j + b);
+    put(t, "); } \\\n");
+}
+
 /* One 16 x 16 transpose of A_[0..15] (vector = row) in place: four butterfly stages, each
  * swapping the off-diagonal b x b blocks (b = 8, 4, 2, 1) with one two-source shuffle per vector:
  * 64 shuffles. */
 static void put_transpose16(text *t) {
     for (int b = 8; b >= 1; b /= 2)
-        for (int i = 0; i < 16; ++i) {
-            if (i & b)
-                continue;
-            put(t, "    { const float16 x_ = A_[%d], y_ = A_[%d]; ", i, i + b);
-            put(t, "A_[%d] = __builtin_shufflevector(x_, y_", i);
-            for (int j = 0; j < 16; ++j)
-                put(t, ", %d", j & b ? 16 + j - b : j);
-            put(t, "); A_[%d] = __builtin_shufflevector(x_, y_", i + b);
-            for (int j = 0; j < 16; ++j)
-                put(t, ", %d", j & b ? 16 + j : j + b);
-            put(t, "); } \\\n");
-        }
+        for (int i = 0; i < 16; ++i)
+            if (!(i & b))
+                put_butterfly(t, "A_", i, b, 16);
 }
 
 /* TR_LOAD(cols, xb) for C < 16: row r as the 16 floats from its start (its C classes, then the
@@ -140,18 +145,9 @@ static void put_load8(text *t, int C) {
     for (int j = 0; j < 8; ++j)
         put(t, "    Z_[%d] = (float16)(B_[%d], B_[%d]); \\\n", j, j, j + 8);
     for (int b = 4; b >= 1; b /= 2)
-        for (int i = 0; i < 8; ++i) {
-            if (i & b)
-                continue;
-            put(t, "    { const float16 x_ = Z_[%d], y_ = Z_[%d]; ", i, i + b);
-            put(t, "Z_[%d] = __builtin_shufflevector(x_, y_", i);
-            for (int j = 0; j < 16; ++j)
-                put(t, ", %d", (j & 7) & b ? 16 + j - b : j);
-            put(t, "); Z_[%d] = __builtin_shufflevector(x_, y_", i + b);
-            for (int j = 0; j < 16; ++j)
-                put(t, ", %d", (j & 7) & b ? 16 + j : j + b);
-            put(t, "); } \\\n");
-        }
+        for (int i = 0; i < 8; ++i)
+            if (!(i & b))
+                put_butterfly(t, "Z_", i, b, 8);
     for (int c = 16 * (C / 16); c < C; ++c)
         put(t, "    (cols)[%d] = Z_[%d]; \\\n", c, c - (C - 8));
     put(t, "    } \\\n");
@@ -253,54 +249,39 @@ static int rows_ops(int C) {
  * vectors as rows by one 16 x 16 transpose (the absent columns C..15 are never read: their
  * shuffles drop out, and they only fill lanes >= C of the rows), then each aligned block vector
  * from the rows it spans, a shuffle per pair of rows (and a select for each further pair).
- * Returns 0 (nothing written) where TR_ROWS is cheaper. */
-static int put_store_small(text *t, int C) {
+ * Generated aside with its operations counted; appended only where TR_ROWS is costlier. */
+static void put_store_small(text *t, int C) {
+    text s = {malloc(4096), 0, 4096, 0};
     int ops = 0, valid[16];
-    for (int i = 0; i < 16; ++i)
-        valid[i] = i < C;
-    for (int b = 8; b >= 1; b /= 2)
-        for (int i = 0; i < 16; ++i)
-            if (!(i & b) && (valid[i] || valid[i + b])) {
-                ops += valid[i] && valid[i + b] ? 2 : 1;
-                valid[i] = valid[i + b] = 1;
-            }
-    for (int k = 0; k < C; ++k) {
-        const int r0 = 16 * k / C, r1 = (16 * k + 15) / C;
-        ops += 2 * ((r1 - r0) / 2 + 1) - 1;
+    if (!s.buf) {
+        t->failed = 1;
+        return;
     }
-    if (ops >= rows_ops(C))
-        return 0;
-    put(t, "#define TR_STORE(xb, cols) do { float16 A_[16], acc_; \\\n");
-    for (int c = 0; c < C; ++c)
-        put(t, "    A_[%d] = (cols)[%d]; \\\n", c, c);
-    for (int i = 0; i < 16; ++i)
-        valid[i] = i < C;
+    put(&s, "#define TR_STORE(xb, cols) do { float16 A_[16], acc_; \\\n");
+    for (int c = 0; c < C; ++c) {
+        put(&s, "    A_[%d] = (cols)[%d]; \\\n", c, c);
+        valid[c] = 1;
+    }
+    for (int c = C; c < 16; ++c)
+        valid[c] = 0;
     for (int b = 8; b >= 1; b /= 2)
         for (int i = 0; i < 16; ++i) {
-            if ((i & b) || !(valid[i] || valid[i + b]))
+            /* columns are absent from C on: where x is, y is absent or present */
+            if ((i & b) || !valid[i])
                 continue;
-            if (!valid[i]) { /* cannot happen: columns are absent from C on */
-                t->failed = 1;
-                return 0;
-            }
             if (valid[i + b]) {
-                put(t, "    { const float16 x_ = A_[%d], y_ = A_[%d]; ", i, i + b);
-                put(t, "A_[%d] = __builtin_shufflevector(x_, y_", i);
-                for (int j = 0; j < 16; ++j)
-                    put(t, ", %d", j & b ? 16 + j - b : j);
-                put(t, "); A_[%d] = __builtin_shufflevector(x_, y_", i + b);
-                for (int j = 0; j < 16; ++j)
-                    put(t, ", %d", j & b ? 16 + j : j + b);
-                put(t, "); } \\\n");
+                put_butterfly(&s, "A_", i, b, 16);
+                ops += 2;
             } else {
                 /* an absent y: A_[i] keeps x (the lanes y would fill are never read), A_[i + b]
                  * takes x's other half */
-                put(t, "    A_[%d] = __builtin_shufflevector(A_[%d], A_[%d]", i + b, i, i);
+                put(&s, "    A_[%d] = __builtin_shufflevector(A_[%d], A_[%d]", i + b, i, i);
                 for (int j = 0; j < 16; ++j)
-                    put(t, ", %d", j & b ? j : j + b);
-                put(t, "); \\\n");
+                    put(&s, ", %d", j & b ? j : j + b);
+                put(&s, "); \\\n");
+                ops += 1;
             }
-            valid[i] = valid[i + b] = 1;
+            valid[i + b] = 1;
         }
     for (int k = 0; k < C; ++k) {
         const int r0 = 16 * k / C, r1 = (16 * k + 15) / C;
@@ -312,18 +293,24 @@ static int put_store_small(text *t, int C) {
                 idx[i] = r == ra ? c : r == rb ? 16 + c : -1;
             }
             if (ra == r0) {
-                put(t, "    acc_ = __builtin_shufflevector(A_[%d], A_[%d]", ra, rb);
+                put(&s, "    acc_ = __builtin_shufflevector(A_[%d], A_[%d]", ra, rb);
                 for (int i = 0; i < 16; ++i)
-                    put(t, ", %d", idx[i] >= 0 ? idx[i] : 0);
-                put(t, "); \\\n");
+                    put(&s, ", %d", idx[i] >= 0 ? idx[i] : 0);
+                put(&s, "); \\\n");
+                ops += 1;
             } else {
-                put_pair(t, ra, rb, idx, "A_");
+                put_pair(&s, ra, rb, idx, "A_");
+                ops += 2;
             }
         }
-        put(t, "    store16(acc_, (xb) + %d); \\\n", 16 * k);
+        put(&s, "    store16(acc_, (xb) + %d); \\\n", 16 * k);
     }
-    put(t, "} while (0)\n");
-    return 1;
+    put(&s, "} while (0)\n");
+    if (s.failed)
+        t->failed = 1;
+    else if (ops < rows_ops(C))
+        put(t, "%s", s.buf);
+    free(s.buf);
 }
 
 char *clce__transpose_source(int C) {
