@@ -205,9 +205,18 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     while (i < n) {
         const long left = n - i;
         const int nv = left >= 16 * CHV ? CHV : (int)(left / 16);
-        if (nv > 0) {
-            float16 vm = vload16(0, p + i);
-            for (int k = 1; k < nv; ++k)
+        /* the row's last < 16 logits join the last piece's pass as one vector (the row's last
+         * 16 floats, the lanes scanned before masked: -inf, exp 0, no smoothing term): one
+         * max, one sum and no rescaling exp for the tail (a second pass had both: (5e5, 100)
+         * forward about 2% faster) */
+        const int tail = left < 16 * CHV && left % 16 != 0 && n >= 16;
+        if (nv > 0 || tail) {
+            const int16 keep = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >=
+                               (int16)(int)(16 - left % 16);
+            const float16 tv =
+                tail ? select((float16)(-INFINITY), vload16(0, p + n - 16), keep) : (float16)0.0f;
+            float16 vm = RUN_MAX((float16)(-INFINITY), tv); /* a NaN dropped, as fmax */
+            for (int k = 0; k < nv; ++k)
                 vm = RUN_MAX(vm, vload16(k, p + i));
             const float nm = fmax(m, hmax16(vm));
             const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
@@ -225,6 +234,16 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
                 ww += wv;
 #endif
             }
+            if (tail) {
+                const float16 d = shift16(tv, (float16)nm);
+                acc += fexp16(d);
+#if SMOOTH
+                const float16 wv =
+                    select((float16)0.0f, has_w ? vload16(0, wp + n - 16) : (float16)1.0f, keep);
+                aa += select((float16)0.0f, wv * d, keep);
+                ww += wv;
+#endif
+            }
             s = s * sc + hsum16(acc);
 #if SMOOTH
             if (m != -INFINITY)
@@ -233,27 +252,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
             W += (acc_t)hsum16(ww);
 #endif
             m = nm;
-            i += 16 * nv;
-        } else if (n >= 16) {
-            /* fewer than 16 left: the row's last 16 floats as one vector, the lanes already
-             * scanned masked out (-inf: exp 0; no smoothing term) */
-            const int16 keep = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >=
-                               (int16)(int)(16 - left);
-            const float16 v = select((float16)(-INFINITY), vload16(0, p + n - 16), keep);
-            const float nm = fmax(m, hmax16(v));
-            const float sc = m == -INFINITY ? 0.0f : exp(m - nm);
-            const float16 d = shift16(v, (float16)nm);
-            s = s * sc + hsum16(fexp16(d));
-#if SMOOTH
-            const float16 wv =
-                select((float16)0.0f, has_w ? vload16(0, wp + n - 16) : (float16)1.0f, keep);
-            if (m != -INFINITY)
-                A += W * (acc_t)(m - nm);
-            A += (acc_t)hsum16(select((float16)0.0f, wv * d, keep));
-            W += (acc_t)hsum16(wv);
-#endif
-            m = nm;
-            i = n;
+            i = tail ? n : i + 16 * nv;
         } else {
             /* fewer than 16 left: the same two passes, scalar */
             float cm = -INFINITY;
@@ -377,13 +376,11 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
 }
 #endif
 
-/* Loss parts of one row from its state; returns whether the target is valid.  Sets *bad when
- * the target is out of range (and not ignore_index). */
-inline int row_parts(float m, float s, acc_t A, acc_t W, float xt, long tgt, long classes,
+/* Loss parts of one row from its state (lse = log(s), the row's log-sum-exp less its max m);
+ * returns whether the target is valid. */
+inline int row_parts(float m, float lse, acc_t A, acc_t W, float xt, long tgt, long classes,
                      long ignore_index, __global const float *w, int has_w, acc_t *nll,
-                     acc_t *smooth, acc_t *den, float *lse_out) {
-    const float lse = log(s);
-    *lse_out = lse;
+                     acc_t *smooth, acc_t *den) {
     const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
     *nll = 0;
     *smooth = 0;
@@ -411,8 +408,21 @@ inline int target_bad(long tgt, long classes, long ignore_index) {
     return tgt != ignore_index && (tgt < 0 || tgt >= classes);
 }
 
+/* lse[j] = log(s[j]) for the nr <= 16 rows of an item, by one float16 log: a scalar log per row
+ * was a quarter of the row kernels' time (runtime/tuning.c's fwd_vrow_rows).  Every row kernel
+ * of the vrows family (forward, merge, backward, fused) takes a row's lse from here, so a row
+ * gets the same bits from each of them whatever its lane. */
+inline void rows_log(const float *s, int nr, float *lse) {
+    float v[16];
+    for (int j = 0; j < 16; ++j)
+        v[j] = j < nr ? s[j] : 1.0f;
+    vstore16(log(vload16(0, v)), 0, v);
+    for (int j = 0; j < nr; ++j)
+        lse[j] = v[j];
+}
+
 /* Finishes row r: output (none) or the item's triple (sum/mean), stats, fused target check. */
-inline void finish_row(long r, float m, float s, acc_t A, acc_t W, __global const float *xr,
+inline void finish_row(long r, float m, float lse, acc_t A, acc_t W, __global const float *xr,
                        long tgt, long classes, long ignore_index, __global const float *w,
                        int has_w, __global float *loss, long oo, __global acc_t *row_vals,
                        long slot, __global float *stats, int has_stats, float eps,
@@ -420,8 +430,7 @@ inline void finish_row(long r, float m, float s, acc_t A, acc_t W, __global cons
     const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
     const float xt = valid ? xr[tgt] : 0.0f;
     acc_t nll, smooth, den;
-    float lse;
-    row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &den, &lse);
+    row_parts(m, lse, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &den);
     if (has_stats) {
         stats[2 * r] = m;
         stats[2 * r + 1] = lse;
@@ -465,10 +474,40 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
             W[j] = 0;
         }
         scan_contig_rows(pr, nr, classes, w, m, s, A, W);
+        float lse[VROWS_R];
+        rows_log(s, nr, lse);
         for (int j = 0; j < nr; ++j)
-            finish_row(r0 + j, m[j], s[j], A[j], W[j], pr[j], (long)t[t_off + tr[j]], classes,
+            finish_row(r0 + j, m[j], lse[j], A[j], W[j], pr[j], (long)t[t_off + tr[j]], classes,
                        ignore_index, w, has_w, loss, o_off + orr[j], row_vals, r0 + j, stats,
                        has_stats, eps, rec);
+        return;
+    }
+#elif VROWS_R > 1
+    /* nseg == 1: VROWS_R consecutive rows per item, one after the other, their logs at once */
+    {
+        const long r0 = gid * VROWS_R;
+        if (r0 >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+            return;
+        const int nr = (int)min((long)VROWS_R, rows - r0);
+        float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
+        acc_t A[VROWS_R], W[VROWS_R];
+        for (int j = 0; j < nr; ++j) {
+            long ox, unused;
+            row_offsets(r0 + j, size, sx, st, so, so, &ox, &unused, &unused, &unused);
+            m[j] = -INFINITY;
+            s[j] = 0.0f;
+            A[j] = 0;
+            W[j] = 0;
+            scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
+        }
+        rows_log(s, nr, lse);
+        for (int j = 0; j < nr; ++j) {
+            long ox, ot, oo, unused;
+            row_offsets(r0 + j, size, sx, st, so, so, &ox, &ot, &oo, &unused);
+            finish_row(r0 + j, m[j], lse[j], A[j], W[j], x + x_off + ox, (long)t[t_off + ot],
+                       classes, ignore_index, w, has_w, loss, o_off + oo, row_vals, r0 + j, stats,
+                       has_stats, eps, rec);
+        }
         return;
     }
 #endif
@@ -491,9 +530,11 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
         parts[4 * gid + 3] = W;
         return;
     }
+    float lse;
+    rows_log(&s, 1, &lse);
     const long tgt = (long)t[t_off + ot];
-    finish_row(r, m, s, A, W, xr, tgt, classes, ignore_index, w, has_w, loss, o_off + oo, row_vals,
-               r, stats, has_stats, eps, rec);
+    finish_row(r, m, lse, A, W, xr, tgt, classes, ignore_index, w, has_w, loss, o_off + oo,
+               row_vals, r, stats, has_stats, eps, rec);
 }
 
 /* One item per row: folds the row's nseg partials in segment order. */
@@ -521,8 +562,10 @@ __kernel void ce_fwd_merge(__global const float *x, long x_off, __global const T
         A += pr[4 * k + 2] + (mk == -INFINITY ? 0 : pr[4 * k + 3] * (acc_t)(mk - m));
         W += pr[4 * k + 3];
     }
+    float lse;
+    rows_log(&s, 1, &lse);
     const long tgt = (long)t[t_off + ot];
-    finish_row(r, m, s, A, W, x + x_off + ox, tgt, classes, ignore_index, w, has_w, loss,
+    finish_row(r, m, lse, A, W, x + x_off + ox, tgt, classes, ignore_index, w, has_w, loss,
                o_off + oo, row_vals, r, stats, has_stats, eps, rec);
 }
 
@@ -1106,9 +1149,9 @@ ce_fwd_wgrow(__global const float *x, long x_off, long cs, __global const TARGET
         const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
         const float xt = valid ? xr[tgt * cs] : 0.0f;
         acc_t nll, smooth, den;
-        float lse;
-        row_parts(lm[0], ls_[0], lA[0], lW[0], xt, tgt, classes, ignore_index, w, has_w, &nll,
-                  &smooth, &den, &lse);
+        const float lse = log(ls_[0]);
+        row_parts(lm[0], lse, lA[0], lW[0], xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth,
+                  &den);
         if (has_stats) {
             stats[2 * r] = lm[0];
             stats[2 * r + 1] = lse;
@@ -1350,15 +1393,14 @@ inline void grad_contig_rows(__global const float *const *p, __global float *con
 #endif
 
 /* ce_grad_vrows' loss of row r from its state (the loss at loss[oo] or the row's triple, when
- * the call has a loss); returns the row's lse.  The gradient kernels' twin of finish_row. */
-inline float grad_row_loss(long r, float m, float s, acc_t A, acc_t W, __global const float *xr,
-                           long tgt, int valid, long classes, long ignore_index,
-                           __global const float *w, int has_w, int has_loss, __global float *loss,
-                           long oo, __global acc_t *row_vals, float eps) {
+ * the call has a loss).  The gradient kernels' twin of finish_row. */
+inline void grad_row_loss(long r, float m, float lse, acc_t A, acc_t W, __global const float *xr,
+                          long tgt, int valid, long classes, long ignore_index,
+                          __global const float *w, int has_w, int has_loss, __global float *loss,
+                          long oo, __global acc_t *row_vals, float eps) {
     const float xt = valid ? xr[tgt] : 0.0f;
     acc_t nll, smooth, dn;
-    float lse;
-    row_parts(m, s, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &dn, &lse);
+    row_parts(m, lse, A, W, xt, tgt, classes, ignore_index, w, has_w, &nll, &smooth, &dn);
     if (has_loss) {
 #if OUT_NONE
         loss[oo] = (float)row_loss(nll, smooth, valid, eps, classes);
@@ -1370,7 +1412,6 @@ inline float grad_row_loss(long r, float m, float s, acc_t A, acc_t W, __global 
         row_vals[3 * r + 2] = dn;
 #endif
     }
-    return lse;
 }
 
 /* Geometry A (size): 0 input, 1 target, 2 grad_input; geometry B (size_b): 1 loss (OUT_NONE),
@@ -1415,21 +1456,71 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
             A[j] = 0;
             W[j] = 0;
         }
-        if (!stats_in)
+        if (!stats_in) {
             scan_contig_rows(pr, nr, classes, w, m, s, A, W);
+            rows_log(s, nr, lse);
+        }
         const acc_t wsum = weight_sum(w, has_w, classes);
         for (int j = 0; j < nr; ++j) {
             const long tgt = tg[j];
             const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
             if (!stats_in)
-                lse[j] = grad_row_loss(r0 + j, m[j], s[j], A[j], W[j], pr[j], tgt, valid, classes,
-                                       ignore_index, w, has_w, has_loss, loss, o_off + oov[j],
-                                       row_vals, eps);
+                grad_row_loss(r0 + j, m[j], lse[j], A[j], W[j], pr[j], tgt, valid, classes,
+                              ignore_index, w, has_w, has_loss, loss, o_off + oov[j], row_vals,
+                              eps);
             const acc_t scale = row_scale(go, go_off, ogov[j], has_go, mean, den);
             grad_coefs(valid, tgt, w, has_w, scale, eps, classes, valid ? wsum : 0, &af[j], &tc[j],
                        &sd[j]);
         }
         grad_contig_rows(pr, qr, gcs, nr, classes, w, m, lse, tg, af, tc, sd);
+        return;
+    }
+#elif VROWS_R > 1
+    /* nseg == 1: VROWS_R consecutive rows per item (as ce_fwd_vrows): the rows' statistics, their
+     * logs at once, then each row's loss and gradient */
+    {
+        const long r0 = gid * VROWS_R;
+        if (r0 >= rows || rec[REC_BAD_ROW] != REC_CLEAR)
+            return;
+        const int nr = (int)min((long)VROWS_R, rows - r0);
+        float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
+        acc_t A[VROWS_R], W[VROWS_R];
+        for (int j = 0; j < nr; ++j) {
+            const long r = r0 + j;
+            if (stats_in) {
+                m[j] = stats[2 * r];
+                lse[j] = stats[2 * r + 1];
+            } else {
+                long ox, u;
+                row_offsets(r, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
+                m[j] = -INFINITY;
+                s[j] = 0.0f;
+                A[j] = 0;
+                W[j] = 0;
+                scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
+            }
+        }
+        if (!stats_in)
+            rows_log(s, nr, lse);
+        for (int j = 0; j < nr; ++j) {
+            const long r = r0 + j;
+            long ox, ot, og, oo = 0, ogo = 0, u;
+            row_offsets(r, size, sx, st, sgi, sgi, &ox, &ot, &og, &u);
+            if (GO_NONE || OUT_NONE)
+                row_offsets(r, size_b, so, so, sgo, sgo, &u, &oo, &ogo, &u);
+            __global const float *xr = x + x_off + ox;
+            const long tgt = (long)t[t_off + ot];
+            const int valid = tgt != ignore_index && tgt >= 0 && tgt < classes;
+            if (!stats_in)
+                grad_row_loss(r, m[j], lse[j], A[j], W[j], xr, tgt, valid, classes, ignore_index, w,
+                              has_w, has_loss, loss, o_off + oo, row_vals, eps);
+            const acc_t scale = row_scale(go, go_off, ogo, has_go, mean, den);
+            float af, tc, sd;
+            grad_coefs(valid, tgt, w, has_w, scale, eps, classes,
+                       SMOOTH && valid ? weight_sum(w, has_w, classes) : 0, &af, &tc, &sd);
+            grad_contig(xr, grad + g_off + og, gcs, 0, classes, w, has_w, m[j], lse[j], tgt, af, tc,
+                        sd);
+        }
         return;
     }
 #endif
@@ -1452,8 +1543,9 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
         acc_t A = 0, W = 0;
         m = -INFINITY;
         scan_contig(xr, classes, w, has_w, &m, &s, &A, &W);
-        lse = grad_row_loss(r, m, s, A, W, xr, tgt, valid, classes, ignore_index, w, has_w,
-                            has_loss, loss, o_off + oo, row_vals, eps);
+        rows_log(&s, 1, &lse);
+        grad_row_loss(r, m, lse, A, W, xr, tgt, valid, classes, ignore_index, w, has_w, has_loss,
+                      loss, o_off + oo, row_vals, eps);
     }
     const acc_t scale = row_scale(go, go_off, ogo, has_go, mean, den);
     float af, tc, sd;

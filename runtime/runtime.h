@@ -84,6 +84,10 @@ typedef struct clce__tuning {
     int64_t fwd_vrow_min_classes; /* class-contiguous rows at least this long use vrows */
     int fwd_vrow_weighted_rows;   /* vrows with weights + smoothing: rows per item sharing
                                    * each weights vector (VROWS_R; 1: one row per item) */
+    int fwd_vrow_rows;            /* vrows otherwise: rows per item (VROWS_R, at most 16),
+                                   * their logs taken at once ... */
+    int64_t vrow_fwd_floats;      /* ... while rows x classes stays within this (forward) */
+    int64_t vrow_grad_floats;     /* ... or this (backward and fused, which reread the rows) */
     size_t fwd_lane_wg;           /* work-group size of ce_fwd_lanes */
     int fwd_lane_chunk;           /* classes per chunk max in ce_fwd_lanes (LCH) */
     size_t fwd_lane_groups;       /* groups of 16 lanes per ce_fwd_lanes work-item */

@@ -262,6 +262,11 @@ static const fcase CASES[] = {
     {"vrows 5x4099 offset", 2, {5, 4099}, TU_OFFSET, 0.2, 1, 0, SP_NONE},
     {"vrows 9x33 offset ignore", 2, {9, 33}, TU_OFFSET, 0, 0, 1, SP_NONE},
     {"vrows 3x4x300 (N,C,L) channels-last", 3, {3, 300, 4}, TU_CHANNELS_LAST, 0.05, 1, 1, SP_NONE},
+    /* several rows per item (16, or as many as fit runtime/tuning.c's budget) with a partial
+     * last item; row tails of 4 and 10 logits */
+    {"vrows 53x100 ignore", 2, {53, 100}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"vrows 40x202 smooth", 2, {40, 202}, TU_CONTIG, 0.1, 0, 0, SP_NONE},
+    {"vrows 40x202 offset w", 2, {40, 202}, TU_OFFSET, 0, 1, 0, SP_NONE},
     {"vrows nonfinite 8x300", 2, {8, 300}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows nonfinite 8x300 smooth+w", 2, {8, 300}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
     /* split rows: few rows, C >= 16384 */

@@ -100,12 +100,20 @@ int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a) {
     return a->eps > 0.0f && a->has_weight ? tu->fwd_chunk_vecs_weighted : tu->fwd_chunk_vecs;
 }
 
-/* VROWS_R of a row build: weighted + smoothed rows not split into segments take
- * fwd_vrow_weighted_rows rows per item (forward, backward and fused alike). */
-int clce__ce_vrows_rows(const clce__tuning *tu, const clce__loss_args *a, int64_t nseg) {
-    return nseg == 1 && a->eps > 0.0f && a->has_weight && tu->fwd_vrow_weighted_rows > 1
-               ? tu->fwd_vrow_weighted_rows
-               : 1;
+/* VROWS_R of a row build: rows not split into segments take fwd_vrow_weighted_rows rows per
+ * item with weights + smoothing, else fwd_vrow_rows, as many as fit vrow_fwd_floats (forward)
+ * or vrow_grad_floats (backward, fused) logits (the same for forward, backward and fused
+ * with weights + smoothing, whose rows share each weights vector). */
+int clce__ce_vrows_rows(const clce__tuning *tu, const clce__loss_args *a, int64_t nseg,
+                        int64_t classes, int grad) {
+    if (nseg != 1)
+        return 1;
+    int64_t r = tu->fwd_vrow_weighted_rows;
+    if (!(a->eps > 0.0f && a->has_weight)) {
+        const int64_t fit = (grad ? tu->vrow_grad_floats : tu->vrow_fwd_floats) / classes;
+        r = fit < tu->fwd_vrow_rows ? fit : tu->fwd_vrow_rows;
+    }
+    return r < 1 ? 1 : r > 16 ? 16 : (int)r;
 }
 
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
@@ -141,7 +149,7 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
     int vrows_r = 1; /* rows per item sharing each weights vector (weights + smoothing) */
     if (v == CLCE__CE_VROWS) {
         clce__ce_fwd_split(tu, g, &nseg, &seg_len);
-        vrows_r = clce__ce_vrows_rows(tu, a, nseg);
+        vrows_r = clce__ce_vrows_rows(tu, a, nseg, g->classes, 0);
         wg = tu->fwd_vrow_wg;
         global = clce__round_up((size_t)((g->rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else if (v == CLCE__CE_WGROW) {

@@ -295,7 +295,7 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
         wg = tu->fwd_vrow_wg;
         if (!stats)
             nseg = 1, seg_len = g.classes;
-        vrows_r = clce__ce_vrows_rows(tu, a, nseg);
+        vrows_r = clce__ce_vrows_rows(tu, a, nseg, g.classes, 1);
         global = clce__round_up((size_t)((g.rows + vrows_r - 1) / vrows_r * nseg), wg);
     } else {
         const int64_t inner = g.size[0], gpo = (inner + 15) / 16;

@@ -27,7 +27,8 @@ clce__ce_variant clce__ce_fwd_pick(const clce__tuning *tu, const clce__loss_args
                                    const clce__rowgeom *g);
 /* Row split of the float16-row variant: nseg items of seg_len classes per row (nseg 1: none). */
 int clce__ce_chunk_vecs(const clce__tuning *tu, const clce__loss_args *a);
-int clce__ce_vrows_rows(const clce__tuning *tu, const clce__loss_args *a, int64_t nseg);
+int clce__ce_vrows_rows(const clce__tuning *tu, const clce__loss_args *a, int64_t nseg,
+                        int64_t classes, int grad);
 void clce__ce_lane_consts(const clce__tuning *tu, const clce__rowgeom *g, int *ncls, int *lch);
 int clce__ce_lane_transpose(const clce__tuning *tu, const clce__rowgeom *g);
 void clce__ce_fwd_split(const clce__tuning *tu, const clce__rowgeom *g, int64_t *nseg,
