@@ -107,6 +107,8 @@ typedef struct clce__tuning {
     int lane_plane_prefetch_groups;
     int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
                                     * stores for gradients of at least this size (0: never) */
+    int64_t stream_odd_classes;    /* ... and class-contiguous rows of C % 16 != 0
+                                    * classes only from this many classes */
     size_t grad_lane_keep;         /* ce_grad_lanes keeps up to this many classes' vectors
                                     * from its stats pass in private memory (0: re-read) */
     int64_t fwd_wgrow_min_classes; /* rows at least this long: a work-group per row (GPU) */

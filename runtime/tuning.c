@@ -60,6 +60,11 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
          * fused call's traffic: (8192, 32000) 81 -> 71 ms, NCHW 49 -> 41 ms); below the L3's
          * size a plain store leaves the gradient in cache for whoever reads it next */
         out->grad_stream_min_bytes = 32 << 20;
+        /* ... but rows of C % 16 != 0 classes start off the 64-byte grid one row in two (or
+         * more): streamed there only long rows, the others plain throughout (fused minima of 4
+         * runs, streamed vs plain: (4e5, 120) 33.7 vs 21.4 ms, (4e5, 200) 41.3 vs 32.3,
+         * (5e4, 1000) 17.6 vs 15.9, (3e4, 1500) 15.0 vs 13.7, but (1e4, 5000) 16.7 vs 18.2) */
+        out->stream_odd_classes = 4096;
         /* 16-row blocks of up to 64 classes transposed in registers (four ranges of 16): the
          * 16-lane kernel then beats vrows' item per row ((1e6, 32) forward 29 -> 6 ms, fused
          * 44 -> 12; (5e5, 64) 16 -> 7 / 26 -> 17; from ~100 classes vrows' fused kernel is
@@ -108,6 +113,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->fwd_lane_groups = 1;
         out->grad_lane_keep = 0; /* private arrays spill on GPUs */
         out->grad_stream_min_bytes = 0;
+        out->stream_odd_classes = 0;
         out->lane_transpose_max_classes = 0;
         out->lane_const_max_classes = 0;
         out->lane_specialize_min_rows = INT64_MAX;

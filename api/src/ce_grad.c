@@ -305,10 +305,12 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
         wg = tu->fwd_lane_wg;
         global = clce__round_up((size_t)slots, wg);
     }
-    /* streaming stores for a gradient larger than the caches (tuning table) */
+    /* streaming stores for a gradient larger than the caches; rows of C % 16 != 0 classes
+     * only when long (tuning table) */
     const int nt_store =
         tu->grad_stream_min_bytes > 0 &&
-        g.rows * g.classes * (int64_t)sizeof(cl_float) >= tu->grad_stream_min_bytes;
+        g.rows * g.classes * (int64_t)sizeof(cl_float) >= tu->grad_stream_min_bytes &&
+        (v != CLCE__CE_VROWS || g.classes % 16 == 0 || g.classes >= tu->stream_odd_classes);
     int ncls = 0, lch = tu->fwd_lane_chunk;
     if (v == CLCE__CE_LANES)
         clce__ce_lane_consts(tu, &g, &ncls, &lch);
