@@ -213,8 +213,8 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
         if (nv > 0 || tail) {
             const int16 keep = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >=
                                (int16)(int)(16 - left % 16);
-            const float16 tv =
-                tail ? select((float16)(-INFINITY), vload16(0, p + n - 16), keep) : (float16)0.0f;
+            const float16 tv = tail ? select((float16)(-INFINITY), vload16(0, p + n - 16), keep)
+                                    : (float16)(-INFINITY);
             float16 vm = RUN_MAX((float16)(-INFINITY), tv); /* a NaN dropped, as fmax */
             for (int k = 0; k < nv; ++k)
                 vm = RUN_MAX(vm, vload16(k, p + i));

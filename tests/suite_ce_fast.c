@@ -23,7 +23,7 @@
 
 /* SP_WIDE: a fifth of the logits 100-150 below the rest, whose exps (< e^-87) the kernels'
  * exp flushes to 0 or not depending on the path: the gradients must still be the same bits */
-enum { SP_NONE = 0, SP_NONFINITE = 1, SP_WIDE = 2 };
+enum { SP_NONE = 0, SP_NONFINITE = 1, SP_WIDE = 2, SP_NEGATIVE = 3 };
 
 typedef struct fcase {
     const char *name;
@@ -146,6 +146,9 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     for (int64_t i = 0; i < n && fc->special == SP_WIDE; ++i)
         if (i % 5 == 2)
             x[i] = (float)tu_uniform(&rng, -150.0, -100.0);
+    /* every logit near -200: a shift other than the row's max underflows every exp */
+    for (int64_t i = 0; i < n && fc->special == SP_NEGATIVE; ++i)
+        x[i] -= 200.0f;
     for (int64_t c = 0; c < C; ++c) {
         w[c] = (float)tu_uniform(&rng, 0.25, 2.0);
         wd[c] = w[c];
@@ -267,6 +270,9 @@ static const fcase CASES[] = {
     {"vrows 53x100 ignore", 2, {53, 100}, TU_CONTIG, 0, 0, 1, SP_NONE},
     {"vrows 40x202 smooth", 2, {40, 202}, TU_CONTIG, 0.1, 0, 0, SP_NONE},
     {"vrows 40x202 offset w", 2, {40, 202}, TU_OFFSET, 0, 1, 0, SP_NONE},
+    {"vrows negative 40x128", 2, {40, 128}, TU_CONTIG, 0, 0, 0, SP_NEGATIVE},
+    {"vrows negative 40x100 smooth+w", 2, {40, 100}, TU_CONTIG, 0.1, 1, 0, SP_NEGATIVE},
+    {"vrows negative 3x20000 split", 2, {3, 20000}, TU_CONTIG, 0, 0, 0, SP_NEGATIVE},
     {"vrows nonfinite 8x300", 2, {8, 300}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows nonfinite 8x300 smooth+w", 2, {8, 300}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
     /* split rows: few rows, C >= 16384 */
