@@ -293,6 +293,55 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
 }
 
+/* Short rows (SHORT_ROWS: one piece in scan_contig), SHORT_Q at a time.  Each row gets
+ * scan_contig's operations from a fresh state (m = -inf, s = 0) in scan_contig's order, so its
+ * bits: the max over its masked tail vector then its vectors, the exps of the vectors then of
+ * the tail, their sum.  Row after row those chains (max, hmax, exps, sum, hsum) were
+ * latency-bound; two rows interleaved overlap them.  Beyond 160 classes it lost (forward, ms,
+ * one row at a time vs two: (5e5, 100) 12.5 vs 10.5, (2.5e5, 128) 6.3 vs 5.7, (4e5, 144) 10.8
+ * vs 9.8, (4e5, 160) 11.6 vs 11.0, (4e5, 192) 13.2 vs 13.2, (4e5, 200) 15.4 vs 24, (4e5, 240)
+ * 15.6 vs 21.3); four rows at a time lost from 128 classes on. */
+#if !SMOOTH
+#define SHORT_Q 2
+#define SHORT_ROWS(n) ((n) >= 16 && (n) <= 160 && (n) < 16 * CHV)
+inline void scan_short(__global const float *const *p, long n, float *m, float *s) {
+    const int nv = (int)(n / 16);
+    const int tail = n % 16 != 0;
+    const int16 keep =
+        (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >= (int16)(int)(16 - n % 16);
+    float16 tv[SHORT_Q], vm[SHORT_Q], acc[SHORT_Q];
+    float nm[SHORT_Q];
+#pragma unroll
+    for (int r = 0; r < SHORT_Q; ++r) {
+        tv[r] = tail ? select((float16)(-INFINITY), vload16(0, p[r] + n - 16), keep)
+                     : (float16)(-INFINITY);
+        vm[r] = RUN_MAX((float16)(-INFINITY), tv[r]);
+    }
+    for (int k = 0; k < nv; ++k)
+#pragma unroll
+        for (int r = 0; r < SHORT_Q; ++r)
+            vm[r] = RUN_MAX(vm[r], vload16(k, p[r]));
+#pragma unroll
+    for (int r = 0; r < SHORT_Q; ++r) {
+        nm[r] = fmax(-INFINITY, hmax16(vm[r]));
+        acc[r] = (float16)0.0f;
+    }
+    for (int k = 0; k < nv; ++k)
+#pragma unroll
+        for (int r = 0; r < SHORT_Q; ++r)
+            acc[r] += fexp16(shift16(vload16(k, p[r]), (float16)nm[r]));
+    if (tail)
+#pragma unroll
+        for (int r = 0; r < SHORT_Q; ++r)
+            acc[r] += fexp16(shift16(tv[r], (float16)nm[r]));
+#pragma unroll
+    for (int r = 0; r < SHORT_Q; ++r) {
+        s[r] = hsum16(acc[r]); /* scan_contig's 0 * 0 + hsum16(acc): the same bits */
+        m[r] = nm[r];
+    }
+}
+#endif
+
 /* VROWS_R rows at once (weights + label smoothing): the class weights are a second stream next
  * to the logits, read once per row by scan_contig, and on a CPU that stream cost as much as the
  * exponentials ((8192, 32000): 34 ms without it, 65 ms with it).  Here each weights vector serves
@@ -491,7 +540,23 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
         const int nr = (int)min((long)VROWS_R, rows - r0);
         float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
         acc_t A[VROWS_R], W[VROWS_R];
+        int j0 = 0;
+#if !SMOOTH
         for (int j = 0; j < nr; ++j) {
+            A[j] = 0;
+            W[j] = 0;
+        }
+        for (; SHORT_ROWS(classes) && j0 + SHORT_Q <= nr; j0 += SHORT_Q) {
+            __global const float *rp[SHORT_Q];
+            for (int q = 0; q < SHORT_Q; ++q) {
+                long ox, unused;
+                row_offsets(r0 + j0 + q, size, sx, st, so, so, &ox, &unused, &unused, &unused);
+                rp[q] = x + x_off + ox;
+            }
+            scan_short(rp, classes, m + j0, s + j0);
+        }
+#endif
+        for (int j = j0; j < nr; ++j) {
             long ox, unused;
             row_offsets(r0 + j, size, sx, st, so, so, &ox, &unused, &unused, &unused);
             m[j] = -INFINITY;
@@ -1491,14 +1556,28 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
                 m[j] = stats[2 * r];
                 lse[j] = stats[2 * r + 1];
             } else {
-                long ox, u;
-                row_offsets(r, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
                 m[j] = -INFINITY;
                 s[j] = 0.0f;
                 A[j] = 0;
                 W[j] = 0;
-                scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
             }
+        }
+        int j0 = stats_in ? nr : 0;
+#if !SMOOTH
+        for (; SHORT_ROWS(classes) && j0 + SHORT_Q <= nr; j0 += SHORT_Q) {
+            __global const float *rp[SHORT_Q];
+            for (int q = 0; q < SHORT_Q; ++q) {
+                long ox, u;
+                row_offsets(r0 + j0 + q, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
+                rp[q] = x + x_off + ox;
+            }
+            scan_short(rp, classes, m + j0, s + j0);
+        }
+#endif
+        for (int j = j0; j < nr; ++j) {
+            long ox, u;
+            row_offsets(r0 + j, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
+            scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
         }
         if (!stats_in)
             rows_log(s, nr, lse);
