@@ -301,16 +301,24 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
  * one row at a time vs two: (5e5, 100) 12.5 vs 10.5, (2.5e5, 128) 6.3 vs 5.7, (4e5, 144) 10.8
  * vs 9.8, (4e5, 160) 11.6 vs 11.0, (4e5, 192) 13.2 vs 13.2, (4e5, 200) 15.4 vs 24, (4e5, 240)
  * 15.6 vs 21.3); four rows at a time lost from 128 classes on. */
-#if !SMOOTH
 #define SHORT_Q 2
 #define SHORT_ROWS(n) ((n) >= 16 && (n) <= 160 && (n) < 16 * CHV)
-inline void scan_short(__global const float *const *p, long n, float *m, float *s) {
+inline void scan_short(__global const float *const *p, long n, __global const float *wp, int has_w,
+                       float *m, float *s, acc_t *A, acc_t *W) {
     const int nv = (int)(n / 16);
     const int tail = n % 16 != 0;
     const int16 keep =
         (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) >= (int16)(int)(16 - n % 16);
     float16 tv[SHORT_Q], vm[SHORT_Q], acc[SHORT_Q];
     float nm[SHORT_Q];
+#if SMOOTH
+    float16 aa[SHORT_Q], ww = (float16)0.0f;
+#else
+    (void)wp;
+    (void)has_w;
+    (void)A;
+    (void)W;
+#endif
 #pragma unroll
     for (int r = 0; r < SHORT_Q; ++r) {
         tv[r] = tail ? select((float16)(-INFINITY), vload16(0, p[r] + n - 16), keep)
@@ -325,22 +333,53 @@ inline void scan_short(__global const float *const *p, long n, float *m, float *
     for (int r = 0; r < SHORT_Q; ++r) {
         nm[r] = fmax(-INFINITY, hmax16(vm[r]));
         acc[r] = (float16)0.0f;
+#if SMOOTH
+        aa[r] = (float16)0.0f;
+#endif
     }
-    for (int k = 0; k < nv; ++k)
+    for (int k = 0; k < nv; ++k) {
+#if SMOOTH
+        /* one weights vector for the rows (each row's ww the same sum) */
+        const float16 wv = has_w ? vload16(k, wp) : (float16)1.0f;
+        ww += wv;
+#endif
 #pragma unroll
-        for (int r = 0; r < SHORT_Q; ++r)
-            acc[r] += fexp16(shift16(vload16(k, p[r]), (float16)nm[r]));
-    if (tail)
+        for (int r = 0; r < SHORT_Q; ++r) {
+            const float16 d = shift16(vload16(k, p[r]), (float16)nm[r]);
+            acc[r] += fexp16(d);
+#if SMOOTH
+            aa[r] += wv * d;
+#endif
+        }
+    }
+    if (tail) {
+#if SMOOTH
+        const float16 wv =
+            select((float16)0.0f, has_w ? vload16(0, wp + n - 16) : (float16)1.0f, keep);
+        ww += wv;
+#endif
 #pragma unroll
-        for (int r = 0; r < SHORT_Q; ++r)
-            acc[r] += fexp16(shift16(tv[r], (float16)nm[r]));
+        for (int r = 0; r < SHORT_Q; ++r) {
+            const float16 d = shift16(tv[r], (float16)nm[r]);
+            acc[r] += fexp16(d);
+#if SMOOTH
+            aa[r] += select((float16)0.0f, wv * d, keep);
+#endif
+        }
+    }
+#if SMOOTH
+    const acc_t wsum = (acc_t)hsum16(ww);
+#endif
 #pragma unroll
     for (int r = 0; r < SHORT_Q; ++r) {
         s[r] = hsum16(acc[r]); /* scan_contig's 0 * 0 + hsum16(acc): the same bits */
         m[r] = nm[r];
+#if SMOOTH
+        A[r] = (acc_t)0 + (acc_t)hsum16(aa[r]); /* scan_contig's 0 + ...: its bits, -0 too */
+        W[r] = (acc_t)0 + wsum;
+#endif
     }
 }
-#endif
 
 /* VROWS_R rows at once (weights + label smoothing): the class weights are a second stream next
  * to the logits, read once per row by scan_contig, and on a CPU that stream cost as much as the
@@ -354,6 +393,14 @@ inline void scan_short(__global const float *const *p, long n, float *m, float *
 #if VROWS_R > 1
 inline void scan_contig_rows(__global const float *const *p, int nr, long n,
                              __global const float *wp, float *m, float *s, acc_t *A, acc_t *W) {
+    if (SHORT_ROWS(n)) { /* one piece per row: in pairs by scan_short (same bits) */
+        int r = 0;
+        for (; r + SHORT_Q <= nr; r += SHORT_Q)
+            scan_short(p + r, n, wp, 1, m + r, s + r, A + r, W + r);
+        for (; r < nr; ++r)
+            scan_contig(p[r], n, wp, 1, &m[r], &s[r], &A[r], &W[r]);
+        return;
+    }
     if (nr < VROWS_R) { /* the last item's few rows: one at a time (same bits) */
         for (int r = 0; r < nr; ++r)
             scan_contig(p[r], n, wp, 1, &m[r], &s[r], &A[r], &W[r]);
@@ -541,7 +588,6 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
         float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
         acc_t A[VROWS_R], W[VROWS_R];
         int j0 = 0;
-#if !SMOOTH
         for (int j = 0; j < nr; ++j) {
             A[j] = 0;
             W[j] = 0;
@@ -553,9 +599,8 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
                 row_offsets(r0 + j0 + q, size, sx, st, so, so, &ox, &unused, &unused, &unused);
                 rp[q] = x + x_off + ox;
             }
-            scan_short(rp, classes, m + j0, s + j0);
+            scan_short(rp, classes, w, has_w, m + j0, s + j0, A + j0, W + j0);
         }
-#endif
         for (int j = j0; j < nr; ++j) {
             long ox, unused;
             row_offsets(r0 + j, size, sx, st, so, so, &ox, &unused, &unused, &unused);
@@ -1563,7 +1608,6 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
             }
         }
         int j0 = stats_in ? nr : 0;
-#if !SMOOTH
         for (; SHORT_ROWS(classes) && j0 + SHORT_Q <= nr; j0 += SHORT_Q) {
             __global const float *rp[SHORT_Q];
             for (int q = 0; q < SHORT_Q; ++q) {
@@ -1571,9 +1615,8 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
                 row_offsets(r0 + j0 + q, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
                 rp[q] = x + x_off + ox;
             }
-            scan_short(rp, classes, m + j0, s + j0);
+            scan_short(rp, classes, w, has_w, m + j0, s + j0, A + j0, W + j0);
         }
-#endif
         for (int j = j0; j < nr; ++j) {
             long ox, u;
             row_offsets(r0 + j, size, sx, st, sgi, sgi, &ox, &u, &u, &u);

@@ -273,6 +273,8 @@ static const fcase CASES[] = {
     /* 145 classes: rows in pairs (scan_short) grouped differently by the forward's 16-row
      * items and the gradients' 11-row ones, whose gradients must still be the same bits */
     {"vrows 45x145 ignore", 2, {45, 145}, TU_CONTIG, 0, 0, 1, SP_NONE},
+    {"vrows 45x145 smooth", 2, {45, 145}, TU_CONTIG, 0.1, 0, 0, SP_NONE},
+    {"vrows 30x120 offset smooth+w ignore", 2, {30, 120}, TU_OFFSET, 0.2, 1, 1, SP_NONE},
     {"vrows nonfinite 8x100", 2, {8, 100}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows negative 40x128", 2, {40, 128}, TU_CONTIG, 0, 0, 0, SP_NEGATIVE},
     {"vrows negative 40x100 smooth+w", 2, {40, 100}, TU_CONTIG, 0.1, 1, 0, SP_NEGATIVE},
