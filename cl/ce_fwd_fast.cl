@@ -381,6 +381,33 @@ inline void scan_short(__global const float *const *p, long n, __global const fl
     }
 }
 
+/* The statistics of rows r0 .. r0 + nr - 1 (input strides sx) from a fresh state: short rows
+ * in pairs by scan_short, the rest one by one by scan_contig (the same bits either way). */
+inline void scan_rows(__global const float *x, long r0, int nr, long classes, long8 size, long8 sx,
+                      __global const float *w, int has_w, float *m, float *s, acc_t *A, acc_t *W) {
+    int j = 0;
+    for (; SHORT_ROWS(classes) && j + SHORT_Q <= nr; j += SHORT_Q) {
+        __global const float *rp[SHORT_Q];
+        for (int q = 0; q < SHORT_Q; ++q) {
+            long ox, u;
+            row_offsets(r0 + j + q, size, sx, sx, sx, sx, &ox, &u, &u, &u);
+            rp[q] = x + ox;
+            A[j + q] = 0; /* scan_short sets them with smoothing only */
+            W[j + q] = 0;
+        }
+        scan_short(rp, classes, w, has_w, m + j, s + j, A + j, W + j);
+    }
+    for (; j < nr; ++j) {
+        long ox, u;
+        row_offsets(r0 + j, size, sx, sx, sx, sx, &ox, &u, &u, &u);
+        m[j] = -INFINITY;
+        s[j] = 0.0f;
+        A[j] = 0;
+        W[j] = 0;
+        scan_contig(x + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
+    }
+}
+
 /* VROWS_R rows at once (weights + label smoothing): the class weights are a second stream next
  * to the logits, read once per row by scan_contig, and on a CPU that stream cost as much as the
  * exponentials ((8192, 32000): 34 ms without it, 65 ms with it).  Here each weights vector serves
@@ -587,29 +614,7 @@ __kernel void ce_fwd_vrows(__global const float *x, long x_off, __global const T
         const int nr = (int)min((long)VROWS_R, rows - r0);
         float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
         acc_t A[VROWS_R], W[VROWS_R];
-        int j0 = 0;
-        for (int j = 0; j < nr; ++j) {
-            A[j] = 0;
-            W[j] = 0;
-        }
-        for (; SHORT_ROWS(classes) && j0 + SHORT_Q <= nr; j0 += SHORT_Q) {
-            __global const float *rp[SHORT_Q];
-            for (int q = 0; q < SHORT_Q; ++q) {
-                long ox, unused;
-                row_offsets(r0 + j0 + q, size, sx, st, so, so, &ox, &unused, &unused, &unused);
-                rp[q] = x + x_off + ox;
-            }
-            scan_short(rp, classes, w, has_w, m + j0, s + j0, A + j0, W + j0);
-        }
-        for (int j = j0; j < nr; ++j) {
-            long ox, unused;
-            row_offsets(r0 + j, size, sx, st, so, so, &ox, &unused, &unused, &unused);
-            m[j] = -INFINITY;
-            s[j] = 0.0f;
-            A[j] = 0;
-            W[j] = 0;
-            scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
-        }
+        scan_rows(x + x_off, r0, nr, classes, size, sx, w, has_w, m, s, A, W);
         rows_log(s, nr, lse);
         for (int j = 0; j < nr; ++j) {
             long ox, ot, oo, unused;
@@ -1595,35 +1600,15 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
         const int nr = (int)min((long)VROWS_R, rows - r0);
         float m[VROWS_R], s[VROWS_R], lse[VROWS_R];
         acc_t A[VROWS_R], W[VROWS_R];
-        for (int j = 0; j < nr; ++j) {
-            const long r = r0 + j;
-            if (stats_in) {
-                m[j] = stats[2 * r];
-                lse[j] = stats[2 * r + 1];
-            } else {
-                m[j] = -INFINITY;
-                s[j] = 0.0f;
-                A[j] = 0;
-                W[j] = 0;
+        if (stats_in) {
+            for (int j = 0; j < nr; ++j) {
+                m[j] = stats[2 * (r0 + j)];
+                lse[j] = stats[2 * (r0 + j) + 1];
             }
-        }
-        int j0 = stats_in ? nr : 0;
-        for (; SHORT_ROWS(classes) && j0 + SHORT_Q <= nr; j0 += SHORT_Q) {
-            __global const float *rp[SHORT_Q];
-            for (int q = 0; q < SHORT_Q; ++q) {
-                long ox, u;
-                row_offsets(r0 + j0 + q, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
-                rp[q] = x + x_off + ox;
-            }
-            scan_short(rp, classes, w, has_w, m + j0, s + j0, A + j0, W + j0);
-        }
-        for (int j = j0; j < nr; ++j) {
-            long ox, u;
-            row_offsets(r0 + j, size, sx, st, sgi, sgi, &ox, &u, &u, &u);
-            scan_contig(x + x_off + ox, classes, w, has_w, &m[j], &s[j], &A[j], &W[j]);
-        }
-        if (!stats_in)
+        } else {
+            scan_rows(x + x_off, r0, nr, classes, size, sx, w, has_w, m, s, A, W);
             rows_log(s, nr, lse);
+        }
         for (int j = 0; j < nr; ++j) {
             const long r = r0 + j;
             long ox, ot, og, oo = 0, ogo = 0, u;
