@@ -7,4 +7,4 @@ bash ci/build.sh build-asan -DCLCE_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/ci/lsan.supp
-(cd build-asan && ctest --output-on-failure -j1)
+(cd build-asan && ctest --output-on-failure -j"$(nproc)")

@@ -11,7 +11,7 @@ clinfo -l
 echo "== build (-Werror)"
 bash ci/build.sh build
 echo "== test suites"
-(cd build && ctest --output-on-failure -j1)
+(cd build && ctest --output-on-failure -j"$(nproc)")
 echo "== Oclgrind subset"
 bash ci/oclgrind.sh build
 echo "== ASan + UBSan"
