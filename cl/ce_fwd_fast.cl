@@ -153,21 +153,36 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
     long i = 0;
     /* full chunks of finite logits: constant trip counts (unrolled, vectors stay in registers);
-     * the first chunk holding a NaN or infinity ends this loop */
-    for (; i + 16 * CHV <= n; i += 16 * CHV) {
-        __global const float *q = p + i;
-        float16 vm = vload16(0, q), vs = vm;
+     * the first chunk holding a NaN or infinity ends this loop.  Software-pipelined: the next
+     * chunk's max is taken before this chunk's exps, so its horizontal max (a chain of
+     * shuffles) overlaps them instead of stalling the next chunk's exps behind it. */
+    float nm = m;
+    int ready = 0; /* nm holds the max of the chunk at i, which is finite */
+    if (i + 16 * CHV <= n) {
+        float16 vm = vload16(0, p), vs = vm;
 #pragma unroll
         for (int k = 1; k < CHV; ++k) {
-            const float16 v = vload16(k, q);
+            const float16 v = vload16(k, p);
             vm = RUN_MAX(vm, v);
             vs += v;
         }
-        /* a NaN or an infinity (or an overflowing sum) anywhere in the chunk: the careful
-         * loop below takes over from here */
-        if (!isfinite(hsum16(vs)))
-            break;
-        const float nm = fmax(m, hmax16(vm));
+        ready = isfinite(hsum16(vs));
+        nm = fmax(m, hmax16(vm));
+    }
+    while (ready) {
+        __global const float *q = p + i;
+        const int has_next = i + 32 * CHV <= n;
+        float16 vm2 = (float16)(-INFINITY), vs2 = (float16)0.0f;
+        if (has_next) {
+            vm2 = vload16(CHV, q);
+            vs2 = vm2;
+#pragma unroll
+            for (int k = 1; k < CHV; ++k) {
+                const float16 v = vload16(CHV + k, q);
+                vm2 = RUN_MAX(vm2, v);
+                vs2 += v;
+            }
+        }
         /* the running max seldom moves after the first chunks: skip the scalar exp (same bits,
          * exp(0) = 1) */
         const float sc = m == -INFINITY ? 0.0f : (m == nm ? 1.0f : exp(m - nm));
@@ -201,6 +216,9 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
 #endif
         m = nm;
+        i += 16 * CHV;
+        ready = has_next && isfinite(hsum16(vs2));
+        nm = fmax(m, hmax16(vm2));
     }
     while (i < n) {
         const long left = n - i;
