@@ -124,6 +124,16 @@ inline float16 fexp16_finite(float16 d) {
     return as_float16(as_int16(p) + (tb << 23));
 }
 
+/* fexp16_finite with a clamp that keeps a NaN d (x86's max returns its second operand when
+ * either is NaN: one instruction, as fmax's clamp): scan_contig's fast loop finds a NaN or
+ * infinity in a chunk from the chunk's non-finite sum of exps, after it, instead of a sum of
+ * the logits in the first pass. */
+inline float16 fexp16_finite_nan(float16 d) {
+    int16 tb;
+    const float16 p = exp16_reduced(select(d, (float16)(-87.0f), d < (float16)(-87.0f)), &tb);
+    return as_float16(as_int16(p) + (tb << 23));
+}
+
 /* exp(d) for any d <= 0 (and small positive d): fexp16_finite's steps without its clamp, 2^n
  * multiplied in as a float (n >= -126 for d >= -87: a normal power of two, exact), so a NaN d
  * stays NaN through p; d < -87 and -inf give 0.  Three instructions fewer than selecting -inf
@@ -159,29 +169,22 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     float nm = m;
     int ready = 0; /* nm holds the max of the chunk at i, which is finite */
     if (i + 16 * CHV <= n) {
-        float16 vm = vload16(0, p), vs = vm;
+        float16 vm = vload16(0, p);
 #pragma unroll
-        for (int k = 1; k < CHV; ++k) {
-            const float16 v = vload16(k, p);
-            vm = RUN_MAX(vm, v);
-            vs += v;
-        }
-        ready = isfinite(hsum16(vs));
+        for (int k = 1; k < CHV; ++k)
+            vm = RUN_MAX(vm, vload16(k, p));
+        ready = 1;
         nm = fmax(m, hmax16(vm));
     }
     while (ready) {
         __global const float *q = p + i;
         const int has_next = i + 32 * CHV <= n;
-        float16 vm2 = (float16)(-INFINITY), vs2 = (float16)0.0f;
+        float16 vm2 = (float16)(-INFINITY);
         if (has_next) {
             vm2 = vload16(CHV, q);
-            vs2 = vm2;
 #pragma unroll
-            for (int k = 1; k < CHV; ++k) {
-                const float16 v = vload16(CHV + k, q);
-                vm2 = RUN_MAX(vm2, v);
-                vs2 += v;
-            }
+            for (int k = 1; k < CHV; ++k)
+                vm2 = RUN_MAX(vm2, vload16(CHV + k, q));
         }
         /* the running max seldom moves after the first chunks: skip the scalar exp (same bits,
          * exp(0) = 1) */
@@ -193,7 +196,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #pragma unroll
         for (int k = 0; k < CHV; ++k) {
             const float16 d = vload16(k, q) - nm;
-            acc += fexp16_finite(d);
+            acc += fexp16_finite_nan(d);
 #if SMOOTH
 #if HAS_W
             const float16 wv = vload16(k, wp + i);
@@ -204,7 +207,14 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
 #endif
         }
-        s = s * sc + hsum16(acc);
+        /* a NaN logit makes its exp NaN, +inf makes the max +inf and inf - inf NaN: the chunk
+         * is dropped before it touches the state and the careful loop redoes it.  A -inf logit
+         * (max finite) adds exp(-87) ~ 1.6e-38 here, 0 there: never a change to a sum that
+         * holds the max's exp(0) = 1, so the row's bits are the careful loop's. */
+        const float hs = hsum16(acc);
+        if (!isfinite(hs))
+            break;
+        s = s * sc + hs;
 #if SMOOTH
         if (m != -INFINITY)
             A += W * (acc_t)(m - nm);
@@ -217,7 +227,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
         m = nm;
         i += 16 * CHV;
-        ready = has_next && isfinite(hsum16(vs2));
+        ready = has_next;
         nm = fmax(m, hmax16(vm2));
     }
     while (i < n) {
