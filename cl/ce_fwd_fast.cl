@@ -167,7 +167,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
      * chunk's max is taken before this chunk's exps, so its horizontal max (a chain of
      * shuffles) overlaps them instead of stalling the next chunk's exps behind it. */
     float nm = m;
-    int ready = 0; /* nm holds the max of the chunk at i, which is finite */
+    int ready = 0; /* a full chunk at i, and nm its max merged into m */
     if (i + 16 * CHV <= n) {
         float16 vm = vload16(0, p);
 #pragma unroll

@@ -176,6 +176,13 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
             if (c != t[4])
                 x[ref_at(&rg, 4, c)] = -INFINITY;
     }
+    /* a masked row: its first half -inf (whole chunks of it on the long rows, where the running
+     * max is -inf when they are scanned), its target in the finite rest: a finite loss */
+    if (fc->special == SP_NONFINITE && rows >= 6 && C >= 2) {
+        t[5] = C - 1;
+        for (int64_t c = 0; c < C / 2; ++c)
+            x[ref_at(&rg, 5, c)] = -INFINITY;
+    }
     for (int64_t i = 0; i < n; ++i)
         xd[i] = x[i];
 
@@ -301,6 +308,10 @@ static const fcase CASES[] = {
     {"vrows negative 3x20000 split", 2, {3, 20000}, TU_CONTIG, 0, 0, 0, SP_NEGATIVE},
     {"vrows nonfinite 8x300", 2, {8, 300}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows nonfinite 8x300 smooth+w", 2, {8, 300}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
+    /* 512 = two full chunks of 256: the NaN opens the second, the +inf closes it, so both
+     * reach the fast loop (found after its exps) rather than the tail */
+    {"vrows nonfinite 8x512", 2, {8, 512}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
+    {"vrows nonfinite 8x512 smooth+w", 2, {8, 512}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
     /* split rows: few rows, C >= 16384 */
     {"split 3x70001", 2, {3, 70001}, TU_CONTIG, 0, 0, 0, SP_NONE},
     {"split 3x70001 offset smooth+w", 2, {3, 70001}, TU_OFFSET, 0.1, 1, 0, SP_NONE},
