@@ -117,20 +117,14 @@ __attribute__((always_inline)) inline float16 exp16_reduced(float16 d, int16 *tb
     return p;
 }
 
+/* The clamp at -87 keeps a NaN d (x86's max returns its second operand when either is NaN: one
+ * instruction, as fmax's clamp would be), so a chunk holding a NaN or infinity shows in its
+ * sum of exps: the fast loops find it there, after the exps, instead of from a sum of the
+ * logits in their first pass. */
 inline float16 fexp16_finite(float16 d) {
     int16 tb;
-    const float16 p = exp16_reduced(fmax(d, (float16)(-87.0f)), &tb);
-    /* shifted by 23 the constant's bits fall off: n << 23 */
-    return as_float16(as_int16(p) + (tb << 23));
-}
-
-/* fexp16_finite with a clamp that keeps a NaN d (x86's max returns its second operand when
- * either is NaN: one instruction, as fmax's clamp): scan_contig's fast loop finds a NaN or
- * infinity in a chunk from the chunk's non-finite sum of exps, after it, instead of a sum of
- * the logits in the first pass. */
-inline float16 fexp16_finite_nan(float16 d) {
-    int16 tb;
     const float16 p = exp16_reduced(select(d, (float16)(-87.0f), d < (float16)(-87.0f)), &tb);
+    /* shifted by 23 the constant's bits fall off: n << 23 */
     return as_float16(as_int16(p) + (tb << 23));
 }
 
@@ -154,6 +148,15 @@ inline float16 shift16(float16 v, float16 m) {
     return select(v - m, (float16)(-INFINITY), v == -INFINITY);
 }
 
+/* The lane-wise max of the CHV float16 vectors of one chunk at q (a NaN dropped, as fmax). */
+__attribute__((always_inline)) inline float16 chunk_vmax(__global const float *q) {
+    float16 vm = vload16(0, q);
+#pragma unroll
+    for (int k = 1; k < CHV; ++k)
+        vm = RUN_MAX(vm, vload16(k, q));
+    return vm;
+}
+
 /* Scan n contiguous logits (p) with weights wp (has_w) into the running state. */
 inline void scan_contig(__global const float *p, long n, __global const float *wp, int has_w,
                         float *pm, float *ps, acc_t *pA, acc_t *pW) {
@@ -165,27 +168,12 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     /* full chunks of finite logits: constant trip counts (unrolled, vectors stay in registers);
      * the first chunk holding a NaN or infinity ends this loop.  Software-pipelined: the next
      * chunk's max is taken before this chunk's exps, so its horizontal max (a chain of
-     * shuffles) overlaps them instead of stalling the next chunk's exps behind it. */
-    float nm = m;
-    int ready = 0; /* a full chunk at i, and nm its max merged into m */
-    if (i + 16 * CHV <= n) {
-        float16 vm = vload16(0, p);
-#pragma unroll
-        for (int k = 1; k < CHV; ++k)
-            vm = RUN_MAX(vm, vload16(k, p));
-        ready = 1;
-        nm = fmax(m, hmax16(vm));
-    }
-    while (ready) {
+     * shuffles) overlaps them instead of stalling the next chunk's exps behind it.  nm: the
+     * max of the chunk at i merged into m. */
+    float nm = i + 16 * CHV <= n ? fmax(m, hmax16(chunk_vmax(p))) : m;
+    for (; i + 16 * CHV <= n; i += 16 * CHV) {
         __global const float *q = p + i;
-        const int has_next = i + 32 * CHV <= n;
-        float16 vm2 = (float16)(-INFINITY);
-        if (has_next) {
-            vm2 = vload16(CHV, q);
-#pragma unroll
-            for (int k = 1; k < CHV; ++k)
-                vm2 = RUN_MAX(vm2, vload16(CHV + k, q));
-        }
+        const float16 vm2 = i + 32 * CHV <= n ? chunk_vmax(q + 16 * CHV) : (float16)(-INFINITY);
         /* the running max seldom moves after the first chunks: skip the scalar exp (same bits,
          * exp(0) = 1) */
         const float sc = m == -INFINITY ? 0.0f : (m == nm ? 1.0f : exp(m - nm));
@@ -196,7 +184,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #pragma unroll
         for (int k = 0; k < CHV; ++k) {
             const float16 d = vload16(k, q) - nm;
-            acc += fexp16_finite_nan(d);
+            acc += fexp16_finite(d);
 #if SMOOTH
 #if HAS_W
             const float16 wv = vload16(k, wp + i);
@@ -226,8 +214,6 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
 #endif
 #endif
         m = nm;
-        i += 16 * CHV;
-        ready = has_next;
         nm = fmax(m, hmax16(vm2));
     }
     while (i < n) {
@@ -465,13 +451,8 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
     for (; i + 16 * CHV <= n; i += 16 * CHV) {
         float16 vm[VROWS_R];
 #pragma unroll
-        for (int r = 0; r < VROWS_R; ++r) {
-            __global const float *q = p[r] + i;
-            vm[r] = vload16(0, q);
-#pragma unroll
-            for (int k = 1; k < CHV; ++k)
-                vm[r] = RUN_MAX(vm[r], vload16(k, q));
-        }
+        for (int r = 0; r < VROWS_R; ++r)
+            vm[r] = chunk_vmax(p[r] + i);
         float nm[VROWS_R], sc[VROWS_R];
         float16 acc[VROWS_R], aa[VROWS_R];
 #pragma unroll
