@@ -42,6 +42,21 @@
 #if CHV % 2
 #error "CHV must be even: the row scans take the exps of two vectors at a time"
 #endif
+/* PF_ROW > 0 (the tuning table's row_prefetch_chunks; POCL only): scan_contig prefetches the
+ * chunk PF_ROW chunks ahead, a 64-byte line per float16 vector.  A prefetch never faults, also
+ * past the end of the buffer. */
+#if defined(PF_ROW) && PF_ROW > 0 && defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
+#define CLCE_ROW_PREFETCH(q)                                                                       \
+    do {                                                                                           \
+        _Pragma("unroll") for (int k_ = 0; k_ < CHV; ++k_)                                         \
+            __builtin_prefetch((q) + 16 * k_, 0, 3);                                               \
+    } while (0)
+#endif
+#endif
+#ifndef CLCE_ROW_PREFETCH
+#define CLCE_ROW_PREFETCH(q) (void)0
+#endif
 #ifndef HAS_W
 #define HAS_W 1
 #endif
@@ -237,6 +252,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     for (; i + 16 * CHV <= n; i += 16 * CHV) {
         __global const float *q = p + i;
         const float16 vm2 = i + 32 * CHV <= n ? chunk_vmax(q + 16 * CHV) : (float16)(-INFINITY);
+        CLCE_ROW_PREFETCH(q + 16 * CHV * PF_ROW);
         /* the running max seldom moves after the first chunks: skip the scalar exp (same bits,
          * exp(0) = 1) */
         const float sc = m == -INFINITY ? 0.0f : (m == nm ? 1.0f : exp(m - nm));

@@ -105,6 +105,8 @@ typedef struct clce__tuning {
     int fwd_lane_prefetch_groups;
     /* class vectors a plane apart (NCHW) prefetch this many groups ahead (0: not) */
     int lane_plane_prefetch_groups;
+    /* class-contiguous row scans prefetch the chunk this many chunks ahead (0: not) */
+    int row_prefetch_chunks;
     int64_t grad_stream_min_bytes; /* fast gradient kernels use streaming (non-temporal)
                                     * stores for gradients of at least this size (0: never) */
     int64_t stream_odd_classes;    /* ... and class-contiguous rows of C % 16 != 0

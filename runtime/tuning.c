@@ -86,6 +86,12 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         /* NCHW: to L2, two groups ahead (into L1 the planes' lines evict each other): forward
          * 8.4 -> 7.6 ms */
         out->lane_plane_prefetch_groups = 2;
+        /* a row scan's core waits on memory between its bursts of exps: the next chunk's max
+         * is read one chunk (1 KiB) ahead, too late for DRAM; two chunks further ahead into L1,
+         * paired medians of 5: (8192, 32000) forward 0.82-0.86 of the time, fused 0.84,
+         * (4096, 128256) forward 0.82 (1 chunk: 0.97-1.0, 4: 0.85-0.91).  Not in the weighted
+         * 4-row loop (four rows and the weights: 1.03-1.15 there) */
+        out->row_prefetch_chunks = 2;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
         out->fwd_split_min_classes = 16384;
@@ -120,6 +126,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->lane_prefetch_groups = 0;
         out->fwd_lane_prefetch_groups = 0;
         out->lane_plane_prefetch_groups = 0;
+        out->row_prefetch_chunks = 0;
         out->fwd_wgrow_min_classes = 128;
         out->fwd_wgrow_wg = 256;
         out->fwd_split_min_classes = INT64_MAX;
@@ -131,6 +138,7 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->lane_prefetch_groups = 0;
         out->fwd_lane_prefetch_groups = 0;
         out->lane_plane_prefetch_groups = 0;
+        out->row_prefetch_chunks = 0;
     }
     /* CLCE_GRAD_STREAM_MIN_BYTES=N moves the streaming-store threshold, and
      * CLCE_LANE_SPECIALIZE_MIN_ROWS=N that of the per-class-count 16-lane builds (tests run the

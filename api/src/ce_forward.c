@@ -176,14 +176,15 @@ clce_status clce__ce_fwd_fast(clce_device *dev, clce__chain *chain, const clce__
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
         "-DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d -DLOGPROD=%d -DPF_GROUPS=%d "
-        "-DPF_PLANES=%d -DPF_L2=1",
+        "-DPF_PLANES=%d -DPF_L2=1 -DPF_ROW=%d",
         a->target_type, g->nd, smooth, !reduced, clce__ce_chunk_vecs(tu, a), lch,
         smooth && a->has_weight, v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, g) : 0, ncls,
         vrows_r,
         v == CLCE__CE_LANES && reduced && !smooth && !a->has_weight && !stats
             ? logprod_groups(g->classes)
             : 0,
-        tu->fwd_lane_prefetch_groups, tu->lane_plane_prefetch_groups);
+        tu->fwd_lane_prefetch_groups, tu->lane_plane_prefetch_groups,
+        v == CLCE__CE_VROWS ? tu->row_prefetch_chunks : 0);
     if (v == CLCE__CE_WGROW && used > 0 && (size_t)used < sizeof defines)
         snprintf(defines + used, sizeof defines - (size_t)used, " -DWG=%zu", wg);
     cl_kernel k = NULL, km = NULL;

@@ -319,11 +319,12 @@ static clce_status grad_fast(clce_device *dev, clce__chain *chain, const clce__l
         defines, sizeof defines,
         "-DTARGET_T=%s -DROW_DIMS=%d -DSMOOTH=%d -DOUT_NONE=%d -DCHV=%d -DLCH=%d -DHAS_W=%d "
         "-DGRAD=1 -DGO_NONE=%d -DLKEEP=%zu -DNT_STORE=%d -DTRANSPOSE_C=%d -DNCLS=%d -DVROWS_R=%d "
-        "-DPF_GROUPS=%d -DPF_PLANES=%d",
+        "-DPF_GROUPS=%d -DPF_PLANES=%d -DPF_ROW=%d",
         a->target_type, nd, smooth, loss_in_kernel && none, clce__ce_chunk_vecs(tu, a), lch,
         smooth && a->has_weight, has_go && none, tu->grad_lane_keep, nt_store,
         v == CLCE__CE_LANES ? clce__ce_lane_transpose(tu, &g) : 0, ncls, vrows_r,
-        tu->lane_prefetch_groups, tu->lane_plane_prefetch_groups);
+        tu->lane_prefetch_groups, tu->lane_plane_prefetch_groups,
+        v == CLCE__CE_VROWS ? tu->row_prefetch_chunks : 0);
     const char *name = v == CLCE__CE_VROWS ? "ce_grad_vrows" : "ce_grad_lanes";
     cl_kernel k = NULL;
     cl_mem row_vals = NULL, loss_den = NULL;
