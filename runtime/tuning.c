@@ -88,9 +88,9 @@ void clce__tuning_for(const clce_device_info *info, clce__tuning *out) {
         out->lane_plane_prefetch_groups = 2;
         /* a row scan's core waits on memory between its bursts of exps: the next chunk's max
          * is read one chunk (1 KiB) ahead, too late for DRAM; two chunks further ahead into L1,
-         * paired medians of 5: (8192, 32000) forward 0.82-0.86 of the time, fused 0.84,
-         * (4096, 128256) forward 0.82 (1 chunk: 0.97-1.0, 4: 0.85-0.91).  Not in the weighted
-         * 4-row loop (four rows and the weights: 1.03-1.15 there) */
+         * paired medians of 5 against no prefetch: (8192, 32000) forward 0.82-0.89 of the
+         * time, fused 0.84 (1 chunk: 0.97-1.0, 4: 0.85-0.91).  Not in the weighted 4-row loop
+         * (four rows and the weights: 1.03-1.15 there) */
         out->row_prefetch_chunks = 2;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
