@@ -10,7 +10,8 @@
  * kernel) must leave the output unchanged.  ctest runs this suite three times, on any device:
  * with the device's row of the tuning table, with CLCE_TUNING=gpu (the GPU row: a work-group per
  * row, 16-lane pixels), and with the large-problem thresholds at 0 (streaming stores; 16-lane
- * kernels built for the class count, with in-register transposes of 16-row blocks).
+ * kernels built for the class count, with in-register transposes of 16-row blocks), that last
+ * run with one reduction per case (CE_FAST_ONE_REDUCTION=1, test_case_one_reduction).
  */
 #include "ref.h"
 #include "testutil.h"
@@ -391,6 +392,18 @@ START_TEST(test_case) {
 }
 END_TEST
 
+/* One reduction per case, none / mean / sum in turn (case i takes reduction i % 3, with the
+ * seed test_case gives that pair): the large-problem run, where every 16-lane case builds
+ * programs for its own class count and every gradient another with streaming stores, about
+ * five builds per case for three reductions (none needs its own forward and two gradients).
+ * Each path still meets each reduction on several cases; the full product runs in the other
+ * two runs of this suite. */
+START_TEST(test_case_one_reduction) {
+    const int red = _i % 3;
+    run_case(&CASES[_i], red, 1234 + (uint64_t)(3 * _i + red));
+}
+END_TEST
+
 /* A bad target with sum/mean: found by the row kernel itself, reported by sync, output kept. */
 static void bad_target(int64_t N, int64_t C, int ndim4) {
     int64_t sizes[4] = {N, C, 4, ndim4 == 2 ? 8 : 5}; /* 4x8: full 16-lane groups */
@@ -531,7 +544,13 @@ int main(void) {
     Suite *s = suite_create("ce_fast");
     TCase *tc = tcase_create("forward");
     tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, test_case, 0, (int)(3 * NCASES));
+    /* CE_FAST_ONE_REDUCTION=1 (set by ctest for the large-problem run): see
+     * test_case_one_reduction */
+    const char *one = getenv("CE_FAST_ONE_REDUCTION");
+    if (one && one[0] == '1')
+        tcase_add_loop_test(tc, test_case_one_reduction, 0, (int)NCASES);
+    else
+        tcase_add_loop_test(tc, test_case, 0, (int)(3 * NCASES));
     tcase_add_test(tc, test_bad_target_vrows);
     tcase_add_test(tc, test_bad_target_lanes);
     tcase_add_test(tc, test_bad_target_lanes_full);
