@@ -1166,8 +1166,18 @@ lanes_stats_at(__global const float *xb, long cs, long ls, int nl, int16 tg16, l
 #if CLCE_TR
     float16 cols[TR_C];
     tr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C;
-    if (tr)
+    if (tr) {
         TR_LOAD_COLS(xb, cols);
+#if defined(NCLS) && NCLS > 0
+        if (pgb) { /* the pending block's gradients out, draining while this block's exps run */
+            float16 g_[TR_C];
+            _Pragma("unroll") for (int c_ = 0; c_ < TR_C; ++c_) g_[c_] = grad_from_exp(
+                pkept[c_], (float16)CLCE_WCLASS(c_), pd->rsd, pd->tg - (int16)c_, pd->af, pd->tc);
+            TR_STORE_COLS(pgb, g_);
+        }
+#endif
+    }
+    pgb = 0; /* no per-class pending writes in the transposed builds */
 #else
     const float16 *cols = 0;
 #endif
@@ -1199,7 +1209,7 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #if CLCE_TR && TR_C <= 16
     if (nl == 16 && cs == 1 && ls == TR_C && classes == TR_C) {
         lanes_stats_at(xb, 1, TR_C, 16, tg16, TR_C, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW, keep,
-                       nkeep, 0, 0, 0);
+                       nkeep, pd, pgb, pkept);
         return;
     }
 #endif
@@ -1208,7 +1218,7 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
                        nkeep, pd, pgb, pkept);
     else
         lanes_stats_at(xb, cs, ls, nl, tg16, classes, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW,
-                       keep, nkeep, 0, 0, 0);
+                       keep, nkeep, CLCE_TR ? pd : 0, CLCE_TR ? pgb : 0, CLCE_TR ? pkept : 0);
 }
 
 /* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes) are summed per lane
@@ -1875,18 +1885,29 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
                     af, tc, sd);
 }
 
-/* 16 lanes along the innermost row dimension, as ce_fwd_lanes; GPI groups per item.  With a
- * reduced loss each item writes one {nll, smooth, den} triple (its groups in order). */
-/* CLCE_PIPE: the fused NCHW builds (class count fixed, exps kept, no transposes) write each
- * group's gradients during the next group's exps (lanes_chunk's pending writes), the item's
- * last pending group, or one before a group that writes its own, by CLCE_PEND_FLUSH.  Written
- * right after their group's statistics, the 21 streaming stores of a group waited on the core's
- * write-combining buffers (a quarter of the kernel's profile samples); spread among the next
- * group's exps they drain while it computes.  NCHW (8, 21, 512, 512) fused, paired medians
- * against the stores after the statistics (Zen 3, AVX2): 0.87-0.90, with weights + smoothing
- * 0.85.  The same operations on the same values: the same bits. */
-#if defined(NCLS) && NCLS > 0 && !CLCE_TR && CLCE_KEEP_EXP
+/* CLCE_PIPE: the fused per-class-count builds (exps kept) write each group's gradients during
+ * the next group's exps: NCHW class by class (lanes_chunk's pending writes), the transposed
+ * builds (channels-last, tiny rows) as one block between the next block's loads and its exps
+ * (lanes_stats_at); the item's last pending group, or one before a group that writes its own,
+ * by CLCE_PEND_FLUSH.  Written right after their group's statistics, the 21 streaming stores of
+ * an NCHW group waited on the core's write-combining buffers (a quarter of the kernel's profile
+ * samples); issued before or among the next group's exps they drain while it computes.  Paired
+ * medians against the stores after the statistics (Zen 3, AVX2): NCHW (8, 21, 512, 512) fused
+ * 0.87-0.90, with weights + smoothing 0.85; then the transposed builds too: channels-last
+ * 0.91-0.98 (weights + smoothing 1.00), (1e6, 10) 0.90-0.96 (0.97).  The same operations on the
+ * same values: the same bits. */
+#if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
 #define CLCE_PIPE 1
+#if CLCE_TR
+#define CLCE_PEND_FLUSH()                                                                          \
+    do {                                                                                           \
+        const float16 *pk_ = kbuf[cur ^ 1];                                                        \
+        float16 g_[TR_C];                                                                          \
+        _Pragma("unroll") for (int c_ = 0; c_ < TR_C; ++c_) g_[c_] = grad_from_exp(                \
+            pk_[c_], (float16)CLCE_WCLASS(c_), pd.rsd, pd.tg - (int16)c_, pd.af, pd.tc);           \
+        TR_STORE_COLS(pgb, g_);                                                                    \
+    } while (0)
+#else
 #define CLCE_PEND_FLUSH()                                                                          \
     do {                                                                                           \
         const float16 *pk_ = kbuf[cur ^ 1];                                                        \
@@ -1895,9 +1916,12 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
                                   pd.af, pd.tc),                                                   \
                     pgb + c_ * pd.gcs);                                                            \
     } while (0)
+#endif
 #else
 #define CLCE_PIPE 0
 #endif
+/* 16 lanes along the innermost row dimension, as ce_fwd_lanes; GPI groups per item.  With a
+ * reduced loss each item writes one {nll, smooth, den} triple (its groups in order). */
 __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                             __global const TARGET_T *t, long t_off, __global const float *w,
                             int has_w, __global const float *go, long go_off, int has_go,
@@ -1976,8 +2000,14 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         const long nkeep = stats_in ? 0 : min(classes, (long)LKEEP);
 #if CLCE_PIPE
         float16 *kept = kbuf[cur];
-        /* lanes_stats writes the pending group on its pixel-contiguous path alone (ls == 1) */
+        /* lanes_stats writes the pending group on its transposed-block path (CLCE_TR) or its
+         * pixel-contiguous one (ls == 1) alone */
+#if CLCE_TR
+        const int pipe = nkeep == NCLS && nl == 16 && cs == 1 && ls == TR_C && classes == TR_C &&
+                         gcs == 1 && gls == TR_C;
+#else
         const int pipe = nkeep == NCLS && nl == 16 && gls == 1 && ls == 1;
+#endif
         if (pgb && !pipe) { /* this group writes its own gradients: the pending one's first */
             CLCE_PEND_FLUSH();
             pgb = 0;
@@ -2088,7 +2118,6 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         if (trr)
             TR_LOAD_COLS(xb, tcols);
 #endif
-#if defined(NCLS) && NCLS > 0 && !CLCE_TR
 #if CLCE_PIPE
         if (pipe) { /* written during the next group's stats, or after the loop */
             pd.rsd = rsd16;
@@ -2101,6 +2130,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             continue;
         }
 #endif
+#if defined(NCLS) && NCLS > 0 && !CLCE_TR
         if (nkeep == NCLS && nl == 16 && gls == 1) {
             /* every class vector kept, a full group, contiguous gradient lanes (NCHW): the
              * write loop alone, unrolled over the build-time class count (NCHW fused 18.9 ->
