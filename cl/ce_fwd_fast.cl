@@ -979,6 +979,21 @@ typedef struct lane_pend {
     long gcs;
 } lane_pend;
 
+/* class c's gradient lanes from its kept exp e (weight wc) with a pending group's coefficients */
+__attribute__((always_inline)) inline float16 pend_grad(const lane_pend *p, float16 e, float wc,
+                                                        int c) {
+    return grad_from_exp(e, (float16)wc, p->rsd, p->tg - (int16)c, p->af, p->tc);
+}
+
+/* a transposed build's pending block: its gradients from the kept exps pk, out to gb */
+#define CLCE_PEND_BLOCK(p, pk, gb)                                                                 \
+    do {                                                                                           \
+        float16 g_[TR_C];                                                                          \
+        _Pragma("unroll") for (int c_ = 0; c_ < TR_C; ++c_) g_[c_] =                               \
+            pend_grad((p), (pk)[c_], CLCE_WCLASS(c_), c_);                                         \
+        TR_STORE_COLS((gb), g_);                                                                   \
+    } while (0)
+
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,
  * s = sum exp(x - m), the target logits xt and, with SMOOTH, A and W).  Each lane's result
  * depends on its own row only, and a row's bits on the chunking alone (LCH): the forward, the
@@ -1047,9 +1062,7 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
     do {                                                                                           \
         if (pgb) {                                                                                 \
             const long cp_ = c0 + (k);                                                             \
-            store16(grad_from_exp(pkept[cp_], (float16)CLCE_WCLASS(cp_), pd->rsd,                  \
-                                  pd->tg - (int16)(int)cp_, pd->af, pd->tc),                       \
-                    pgb + cp_ * pd->gcs);                                                          \
+            store16(pend_grad(pd, pkept[cp_], CLCE_WCLASS(cp_), (int)cp_), pgb + cp_ * pd->gcs);   \
         }                                                                                          \
     } while (0)
 #define CLCE_CHUNK_ONE(k)                                                                          \
@@ -1169,12 +1182,8 @@ lanes_stats_at(__global const float *xb, long cs, long ls, int nl, int16 tg16, l
     if (tr) {
         TR_LOAD_COLS(xb, cols);
 #if defined(NCLS) && NCLS > 0
-        if (pgb) { /* the pending block's gradients out, draining while this block's exps run */
-            float16 g_[TR_C];
-            _Pragma("unroll") for (int c_ = 0; c_ < TR_C; ++c_) g_[c_] = grad_from_exp(
-                pkept[c_], (float16)CLCE_WCLASS(c_), pd->rsd, pd->tg - (int16)c_, pd->af, pd->tc);
-            TR_STORE_COLS(pgb, g_);
-        }
+        if (pgb) /* the pending block's gradients out, draining while this block's exps run */
+            CLCE_PEND_BLOCK(pd, pkept, pgb);
 #endif
     }
     pgb = 0; /* no per-class pending writes in the transposed builds */
@@ -1899,22 +1908,12 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
 #if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
 #define CLCE_PIPE 1
 #if CLCE_TR
-#define CLCE_PEND_FLUSH()                                                                          \
-    do {                                                                                           \
-        const float16 *pk_ = kbuf[cur ^ 1];                                                        \
-        float16 g_[TR_C];                                                                          \
-        _Pragma("unroll") for (int c_ = 0; c_ < TR_C; ++c_) g_[c_] = grad_from_exp(                \
-            pk_[c_], (float16)CLCE_WCLASS(c_), pd.rsd, pd.tg - (int16)c_, pd.af, pd.tc);           \
-        TR_STORE_COLS(pgb, g_);                                                                    \
-    } while (0)
+#define CLCE_PEND_FLUSH() CLCE_PEND_BLOCK(&pd, kbuf[cur ^ 1], pgb)
 #else
 #define CLCE_PEND_FLUSH()                                                                          \
     do {                                                                                           \
-        const float16 *pk_ = kbuf[cur ^ 1];                                                        \
         _Pragma("unroll") for (int c_ = 0; c_ < NCLS; ++c_)                                        \
-            store16(grad_from_exp(pk_[c_], (float16)CLCE_WCLASS(c_), pd.rsd, pd.tg - (int16)c_,    \
-                                  pd.af, pd.tc),                                                   \
-                    pgb + c_ * pd.gcs);                                                            \
+            store16(pend_grad(&pd, kbuf[cur ^ 1][c_], CLCE_WCLASS(c_), c_), pgb + c_ * pd.gcs);    \
     } while (0)
 #endif
 #else
