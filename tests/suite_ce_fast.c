@@ -37,9 +37,10 @@ typedef struct fcase {
     int special; /* SP_NONFINITE: NaN / +inf / all -inf / some -inf rows */
 } fcase;
 
-/* Backward (with the forward's stats bs, and without), fused out of place and fused in place
- * on the same variant: the four gradients must be the same bits, and match the reference
- * (1e-4 relative, 1e-6 * max|grad| absolute); the fused loss matches the reference too. */
+/* Backward (with the forward's stats bs, and without), fused out of place, fused in place and
+ * fused into a gradient of another layout, on the same variant: the five gradients must be the
+ * same bits, and match the reference (1e-4 relative, 1e-6 * max|grad| absolute); the fused loss
+ * matches the reference too. */
 static void run_grad(const fcase *fc, int reduction, const clce_loss_desc *d, int64_t n,
                      int64_t rows, size_t xe, const float *xb, const double *xd, const int64_t *t,
                      const double *wd, const clce_tensor_desc *xdsc, cl_mem bx,
@@ -112,6 +113,42 @@ static void run_grad(const fcase *fc, int reduction, const clce_loss_desc *d, in
         free(a);
         free(b);
     }
+    /* fused into a gradient of another layout than the input (contiguous, or channels-last
+     * for a contiguous input): a group whose logits take one path (pixel-contiguous or
+     * transposed) and whose gradients another must give the same bits */
+    const tu_layout glay = fc->layout == TU_CONTIG ? TU_CHANNELS_LAST : TU_CONTIG;
+    size_t ge;
+    const clce_tensor_desc gdsc = tu_make_layout(CLCE_F32, fc->ndim, fc->sizes, glay, &ge);
+    float *fill2 = malloc(ge * sizeof *fill2), *g4 = malloc(ge * sizeof *g4);
+    for (size_t i = 0; i < ge; ++i)
+        fill2[i] = 12345.0f;
+    cl_mem bg2 = tu_buffer(ge * sizeof(float), fill2);
+    clce_status st4 = clce_cross_entropy_fused(tu_device(), d, xdsc, bx, tdsc, bt, wp, wb, ldsc, bl,
+                                               ldsc, bgo, &gdsc, bg2, 0, NULL, NULL);
+    if (st4 == CLCE_OK)
+        st4 = clce_device_sync(tu_device());
+    ck_assert_msg(st4 == CLCE_OK, "%s grad in %s: %s: %s", what, tu_layout_name(glay),
+                  clce_status_name(st4), clce_last_error_detail());
+    tu_read(bg2, ge * sizeof(float), g4);
+    {
+        float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+        tu_gather(xdsc, g[0], a, sizeof *a);
+        tu_gather(&gdsc, g4, b, sizeof *b);
+        int64_t first = 0;
+        while (first < n && (memcmp(&a[first], &b[first], sizeof *a) == 0 ||
+                             (isnan(a[first]) && isnan(b[first]))))
+            ++first;
+        ck_assert_msg(first == n,
+                      "%s: fused gradient in layout %s differs in bits from backward with stats "
+                      "(first at logical element %lld: %a against %a)",
+                      what, tu_layout_name(glay), (long long)first,
+                      first < n ? (double)b[first] : 0.0, first < n ? (double)a[first] : 0.0);
+        free(a);
+        free(b);
+    }
+    free(fill2);
+    free(g4);
+    tu_release(bg2);
     float *gl = malloc((size_t)n * sizeof *gl);
     tu_gather(xdsc, g[2], gl, sizeof *gl);
     double *refg = malloc((size_t)n * sizeof *refg), *refl = malloc(nout * sizeof *refl);
