@@ -994,6 +994,18 @@ __attribute__((always_inline)) inline float16 pend_grad(const lane_pend *p, floa
         TR_STORE_COLS((gb), g_);                                                                   \
     } while (0)
 
+/* a pending group's gradients out, all at once: one transposed block (CLCE_PEND_BLOCK), or
+ * NCHW's contiguous lanes class by class */
+#if CLCE_TR
+#define CLCE_PEND_WRITE(p, pk, gb) CLCE_PEND_BLOCK(p, pk, gb)
+#else
+#define CLCE_PEND_WRITE(p, pk, gb)                                                                 \
+    do {                                                                                           \
+        _Pragma("unroll") for (int c_ = 0; c_ < NCLS; ++c_)                                        \
+            store16(pend_grad((p), (pk)[c_], CLCE_WCLASS(c_), c_), (gb) + c_ * (p)->gcs);          \
+    } while (0)
+#endif
+
 /* One chunk of the 16-lane row statistics: classes [c0, c0 + LCH) of the running state (max m,
  * s = sum exp(x - m), the target logits xt and, with SMOOTH, A and W).  Each lane's result
  * depends on its own row only, and a row's bits on the chunking alone (LCH): the forward, the
@@ -1161,7 +1173,9 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 
 /* The 16-lane row statistics of one group (running max m, s = sum exp(x - m), the target logits
  * xt and, with SMOOTH, A and W), chunk after chunk (lanes_chunk): one routine for the forward,
- * the backward and the fused kernel, so all three get the same bits for a row. */
+ * the backward and the fused kernel, so all three get the same bits for a row.  The pending
+ * group's gradients (pgb non-null) are written on the transposed-block path (CLCE_TR) or by
+ * lanes_chunk, class by class (the others). */
 __attribute__((always_inline)) inline void
 lanes_stats_at(__global const float *xb, long cs, long ls, int nl, int16 tg16, long classes,
                __global const float *w, int has_w, const float *wl, acc_t wlsum, float16 *pm,
@@ -1209,7 +1223,9 @@ lanes_stats_at(__global const float *xb, long cs, long ls, int nl, int16 tg16, l
  * each class's lane_load and prefetch tests fold away: 16 full pixel-contiguous lanes (21
  * branch diamonds a group for NCHW's C = 21: forward 7.6 -> 7.3 ms, channels-last 8.4 -> 7.7
  * ms, code placement alone: it takes the other path) and a transposed block of at most 16
- * classes ((1e6, 10) forward 2.32 -> 2.25 ms; channels-last's 21 classes lost 3% with it) */
+ * classes ((1e6, 10) forward 2.32 -> 2.25 ms; channels-last's 21 classes lost 3% with it).
+ * The pending group's gradients (pgb non-null) are written during the statistics on the path
+ * matching the build (transposed blocks, or NCHW's pixel-contiguous lanes), else first. */
 __attribute__((always_inline)) inline void
 lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long classes,
             __global const float *w, int has_w, const float *wl, acc_t wlsum, float16 *pm,
@@ -1222,12 +1238,19 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
         return;
     }
 #endif
-    if (nl == 16 && ls == 1)
+    const int pix = nl == 16 && ls == 1;
+#if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
+    if (pgb && (CLCE_TR || !pix)) { /* a path without pending writes: the pending group first */
+        CLCE_PEND_WRITE(pd, pkept, pgb);
+        pgb = 0;
+    }
+#endif
+    if (pix)
         lanes_stats_at(xb, cs, 1, 16, tg16, classes, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW, keep,
                        nkeep, pd, pgb, pkept);
     else
         lanes_stats_at(xb, cs, ls, nl, tg16, classes, w, has_w, wl, wlsum, pm, ps, pxt, pA, pW,
-                       keep, nkeep, CLCE_TR ? pd : 0, CLCE_TR ? pgb : 0, CLCE_TR ? pkept : 0);
+                       keep, nkeep, 0, 0, 0);
 }
 
 /* The 16-lane kernels' reduced loss parts (ce_fwd_lanes; ce_grad_lanes) are summed per lane
@@ -1897,25 +1920,19 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
 /* CLCE_PIPE: the fused per-class-count builds (exps kept) write each group's gradients during
  * the next group's exps: NCHW class by class (lanes_chunk's pending writes), the transposed
  * builds (channels-last, tiny rows) as one block between the next block's loads and its exps
- * (lanes_stats_at); the item's last pending group, or one before a group that writes its own,
- * by CLCE_PEND_FLUSH.  Written right after their group's statistics, the 21 streaming stores of
- * an NCHW group waited on the core's write-combining buffers (a quarter of the kernel's profile
- * samples); issued before or among the next group's exps they drain while it computes.  Paired
- * medians against the stores after the statistics (Zen 3, AVX2): NCHW (8, 21, 512, 512) fused
- * 0.87-0.90, with weights + smoothing 0.85; then the transposed builds too: channels-last
- * 0.91-0.98 (weights + smoothing 1.00), (1e6, 10) 0.90-0.96 (0.97).  The same operations on the
- * same values: the same bits. */
+ * (lanes_stats_at); the item's last pending group after the loop, and one whose next group's
+ * statistics take another path before them (lanes_stats), all at once (CLCE_PEND_WRITE).
+ * Unrolled over the build-time class count (NCHW fused 18.9 -> 18.4 ms against the general
+ * write loop unrolled, which bloated every variant; channels-last 21.6 -> 19.9 ms with the
+ * gradients kept in registers for one transpose out).  Written right after their group's
+ * statistics, the 21 streaming stores of an NCHW group waited on the core's write-combining buffers
+ * (a quarter of the kernel's profile samples); issued before or among the next group's exps they
+ * drain while it computes.  Paired medians against the stores after the statistics (Zen 3, AVX2):
+ * NCHW (8, 21, 512, 512) fused 0.87-0.90, with weights + smoothing 0.85; then the transposed builds
+ * too: channels-last 0.91-0.98 (weights + smoothing 1.00), (1e6, 10) 0.90-0.96 (0.97).  The same
+ * operations on the same values: the same bits. */
 #if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
 #define CLCE_PIPE 1
-#if CLCE_TR
-#define CLCE_PEND_FLUSH() CLCE_PEND_BLOCK(&pd, kbuf[cur ^ 1], pgb)
-#else
-#define CLCE_PEND_FLUSH()                                                                          \
-    do {                                                                                           \
-        _Pragma("unroll") for (int c_ = 0; c_ < NCLS; ++c_)                                        \
-            store16(pend_grad(&pd, kbuf[cur ^ 1][c_], CLCE_WCLASS(c_), c_), pgb + c_ * pd.gcs);    \
-    } while (0)
-#endif
 #else
 #define CLCE_PIPE 0
 #endif
@@ -1999,18 +2016,6 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
         const long nkeep = stats_in ? 0 : min(classes, (long)LKEEP);
 #if CLCE_PIPE
         float16 *kept = kbuf[cur];
-        /* lanes_stats writes the pending group on its transposed-block path (CLCE_TR) or its
-         * pixel-contiguous one (ls == 1) alone */
-#if CLCE_TR
-        const int pipe = nkeep == NCLS && nl == 16 && cs == 1 && ls == TR_C && classes == TR_C &&
-                         gcs == 1 && gls == TR_C;
-#else
-        const int pipe = nkeep == NCLS && nl == 16 && gls == 1 && ls == 1;
-#endif
-        if (pgb && !pipe) { /* this group writes its own gradients: the pending one's first */
-            CLCE_PEND_FLUSH();
-            pgb = 0;
-        }
         const float16 *pkept = kbuf[cur ^ 1];
 #else
         float16 kept[LKEEP > 0 ? LKEEP : 1];
@@ -2043,7 +2048,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
                         kept, nkeep, &pd, pgb, pkept);
 #endif
 #if CLCE_PIPE
-            pgb = 0; /* written */
+            pgb = 0; /* written by lanes_stats */
 #endif
             lse = log(s);
 #if !OUT_NONE /* the reduced loss parts as ce_fwd_lanes sums them */
@@ -2118,7 +2123,15 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             TR_LOAD_COLS(xb, tcols);
 #endif
 #if CLCE_PIPE
-        if (pipe) { /* written during the next group's stats, or after the loop */
+#if CLCE_TR
+        const int defer = nkeep == NCLS && nl == 16 && gcs == 1 && gls == TR_C && classes == TR_C;
+#else
+        const int defer = nkeep == NCLS && nl == 16 && gls == 1;
+#endif
+        /* every class's exp kept, a full group whose gradient lanes are contiguous (NCHW) or a
+         * contiguous 16-row block (transposed builds): written during the next group's stats
+         * (lanes_stats) or after the loop */
+        if (defer) {
             pd.rsd = rsd16;
             pd.af = af16;
             pd.tc = tc16;
@@ -2126,43 +2139,6 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
             pd.gcs = gcs;
             pgb = gb;
             cur ^= 1;
-            continue;
-        }
-#endif
-#if defined(NCLS) && NCLS > 0 && !CLCE_TR
-        if (nkeep == NCLS && nl == 16 && gls == 1) {
-            /* every class vector kept, a full group, contiguous gradient lanes (NCHW): the
-             * write loop alone, unrolled over the build-time class count (NCHW fused 18.9 ->
-             * 18.4 ms with the general loop below unrolled, which bloated every variant) */
-#define CLCE_KEPT_WRITE(store)                                                                     \
-    _Pragma("unroll") for (int c = 0; c < NCLS; ++c) {                                             \
-        const float16 wv = (float16)CLCE_WCLASS(c);                                                \
-        store(grad_from_exp(kept[c], wv, rsd16, tg16 - (int16)c, af16, tc16), gb + c * gcs);       \
-    }
-#if CLCE_NT
-            /* every class vector 64-byte aligned: streaming stores without a test per store
-             * (NCHW fused 16.7 -> 16.0 ms) */
-            if (((ulong)gb & 63) == 0 && (gcs & 15) == 0) {
-                CLCE_KEPT_WRITE(store16_nt)
-                continue;
-            }
-#endif
-            CLCE_KEPT_WRITE(store16)
-#undef CLCE_KEPT_WRITE
-            continue;
-        }
-#endif
-#if defined(NCLS) && NCLS > 0 && CLCE_TR
-        if (trw && nkeep == NCLS) {
-            /* every class vector kept, 16 contiguous rows out: the gradients unrolled over the
-             * build-time class count, then one transpose out (channels-last fused 21.6 -> 19.9
-             * ms; the general loop below kept them in memory) */
-#pragma unroll
-            for (int c = 0; c < NCLS; ++c) {
-                const float16 wv = (float16)CLCE_WCLASS(c);
-                gcols[c] = grad_from_exp(kept[c], wv, rsd16, tg16 - (int16)c, af16, tc16);
-            }
-            TR_STORE_COLS(gb, gcols);
             continue;
         }
 #endif
@@ -2198,7 +2174,7 @@ __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
     }
 #if CLCE_PIPE
     if (pgb)
-        CLCE_PEND_FLUSH();
+        CLCE_PEND_WRITE(&pd, kbuf[cur ^ 1], pgb);
 #endif
 #if !OUT_NONE
     if (has_loss) {
