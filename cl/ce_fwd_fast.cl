@@ -970,9 +970,15 @@ inline void store16(float16 g, __global float *q) {
     vstore16(g, 0, q);
 }
 
-/* The fused NCHW builds (class count fixed, every class vector's exp kept) write a group's
- * gradients while the next group's exps are taken: lanes_chunk stores the pending group's class
- * k (pgb non-null: its gradient lanes, pkept its kept exps) next to class k's exp. */
+/* The fused per-class-count builds (every class vector's exp kept) write a group's gradients
+ * while the next group's exps are taken (CLCE_PIPE, see ce_grad_lanes): lanes_chunk stores the
+ * pending group's class k (pgb non-null: its gradient lanes, pkept its kept exps) next to class
+ * k's exp in NCHW builds, lanes_stats_at a transposed block in one. */
+#if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
+#define CLCE_PIPE 1
+#else
+#define CLCE_PIPE 0
+#endif
 typedef struct lane_pend {
     float16 rsd, af, tc;
     int16 tg;
@@ -1195,7 +1201,7 @@ lanes_stats_at(__global const float *xb, long cs, long ls, int nl, int16 tg16, l
     tr = nl == 16 && cs == 1 && ls == TR_C && classes == TR_C;
     if (tr) {
         TR_LOAD_COLS(xb, cols);
-#if defined(NCLS) && NCLS > 0
+#if CLCE_PIPE
         if (pgb) /* the pending block's gradients out, draining while this block's exps run */
             CLCE_PEND_BLOCK(pd, pkept, pgb);
 #endif
@@ -1239,7 +1245,7 @@ lanes_stats(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
     }
 #endif
     const int pix = nl == 16 && ls == 1;
-#if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
+#if CLCE_PIPE
     if (pgb && (CLCE_TR || !pix)) { /* a path without pending writes: the pending group first */
         CLCE_PEND_WRITE(pd, pkept, pgb);
         pgb = 0;
@@ -1917,25 +1923,20 @@ __kernel void ce_grad_vrows(__global const float *x, long x_off, __global const 
                     af, tc, sd);
 }
 
-/* CLCE_PIPE: the fused per-class-count builds (exps kept) write each group's gradients during
- * the next group's exps: NCHW class by class (lanes_chunk's pending writes), the transposed
- * builds (channels-last, tiny rows) as one block between the next block's loads and its exps
- * (lanes_stats_at); the item's last pending group after the loop, and one whose next group's
- * statistics take another path before them (lanes_stats), all at once (CLCE_PEND_WRITE).
- * Unrolled over the build-time class count (NCHW fused 18.9 -> 18.4 ms against the general
- * write loop unrolled, which bloated every variant; channels-last 21.6 -> 19.9 ms with the
- * gradients kept in registers for one transpose out).  Written right after their group's
+/* CLCE_PIPE (defined above lane_pend): the fused per-class-count builds (exps kept) write each
+ * group's gradients during the next group's exps: NCHW class by class (lanes_chunk's pending
+ * writes), the transposed builds (channels-last, tiny rows) as one block between the next block's
+ * loads and its exps (lanes_stats_at); the item's last pending group after the loop, and one whose
+ * next group's statistics take another path before them (lanes_stats), all at once
+ * (CLCE_PEND_WRITE). Unrolled over the build-time class count (NCHW fused 18.9 -> 18.4 ms against
+ * the general write loop unrolled, which bloated every variant; channels-last 21.6 -> 19.9 ms with
+ * the gradients kept in registers for one transpose out).  Written right after their group's
  * statistics, the 21 streaming stores of an NCHW group waited on the core's write-combining buffers
  * (a quarter of the kernel's profile samples); issued before or among the next group's exps they
  * drain while it computes.  Paired medians against the stores after the statistics (Zen 3, AVX2):
  * NCHW (8, 21, 512, 512) fused 0.87-0.90, with weights + smoothing 0.85; then the transposed builds
  * too: channels-last 0.91-0.98 (weights + smoothing 1.00), (1e6, 10) 0.90-0.96 (0.97).  The same
  * operations on the same values: the same bits. */
-#if defined(NCLS) && NCLS > 0 && CLCE_KEEP_EXP
-#define CLCE_PIPE 1
-#else
-#define CLCE_PIPE 0
-#endif
 /* 16 lanes along the innermost row dimension, as ce_fwd_lanes; GPI groups per item.  With a
  * reduced loss each item writes one {nll, smooth, den} triple (its groups in order). */
 __kernel void ce_grad_lanes(__global const float *x, long x_off, long cs,
