@@ -37,6 +37,16 @@ typedef struct fcase {
     int special; /* SP_NONFINITE: NaN / +inf / all -inf / some -inf rows */
 } fcase;
 
+/* The first element where a and b differ in bits, n where none does.  A NaN's sign is not part
+ * of the result: the paths may produce NaN from different operations (seen on a CPU without
+ * AVX-512: NaN from one, -NaN from the other), so two NaNs agree. */
+static int64_t first_bit_diff(const float *a, const float *b, int64_t n) {
+    int64_t i = 0;
+    while (i < n && (memcmp(&a[i], &b[i], sizeof *a) == 0 || (isnan(a[i]) && isnan(b[i]))))
+        ++i;
+    return i;
+}
+
 /* Backward (with the forward's stats bs, and without), fused out of place, fused in place and
  * fused into a gradient of another layout, on the same variant: the five gradients must be the
  * same bits, and match the reference (1e-4 relative, 1e-6 * max|grad| absolute); the fused loss
@@ -94,13 +104,7 @@ static void run_grad(const fcase *fc, int reduction, const clce_loss_desc *d, in
         float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
         tu_gather(xdsc, g[0], a, sizeof *a);
         tu_gather(xdsc, g[v], b, sizeof *b);
-        int64_t first = 0;
-        /* a NaN's sign is not part of the result: the paths may produce NaN from different
-         * operations (seen on a CPU without AVX-512: NaN from one, -NaN from the other), so two
-         * NaNs agree; every other element must be the same bits */
-        while (first < n && (memcmp(&a[first], &b[first], sizeof *a) == 0 ||
-                             (isnan(a[first]) && isnan(b[first]))))
-            ++first;
+        const int64_t first = first_bit_diff(a, b, n);
         ck_assert_msg(first == n,
                       "%s: gradient %d (%s) differs in bits from backward with stats "
                       "(first at logical element %lld: %a against %a)",
@@ -134,10 +138,7 @@ static void run_grad(const fcase *fc, int reduction, const clce_loss_desc *d, in
         float *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
         tu_gather(xdsc, g[0], a, sizeof *a);
         tu_gather(&gdsc, g4, b, sizeof *b);
-        int64_t first = 0;
-        while (first < n && (memcmp(&a[first], &b[first], sizeof *a) == 0 ||
-                             (isnan(a[first]) && isnan(b[first]))))
-            ++first;
+        const int64_t first = first_bit_diff(a, b, n);
         ck_assert_msg(first == n,
                       "%s: fused gradient in layout %s differs in bits from backward with stats "
                       "(first at logical element %lld: %a against %a)",
