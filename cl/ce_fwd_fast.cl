@@ -991,6 +991,10 @@ __attribute__((always_inline)) inline float16 pend_grad(const lane_pend *p, floa
     return grad_from_exp(e, (float16)wc, p->rsd, p->tg - (int16)c, p->af, p->tc);
 }
 
+/* class c of a pending group: its gradient lanes out to gb + c * gcs (NCHW's contiguous lanes) */
+#define CLCE_PEND_CLASS(p, pk, gb, c)                                                              \
+    store16(pend_grad((p), (pk)[c], CLCE_WCLASS(c), (int)(c)), (gb) + (c) * (p)->gcs)
+
 /* a transposed build's pending block: its gradients from the kept exps pk, out to gb */
 #define CLCE_PEND_BLOCK(p, pk, gb)                                                                 \
     do {                                                                                           \
@@ -1007,8 +1011,7 @@ __attribute__((always_inline)) inline float16 pend_grad(const lane_pend *p, floa
 #else
 #define CLCE_PEND_WRITE(p, pk, gb)                                                                 \
     do {                                                                                           \
-        _Pragma("unroll") for (int c_ = 0; c_ < NCLS; ++c_)                                        \
-            store16(pend_grad((p), (pk)[c_], CLCE_WCLASS(c_), c_), (gb) + c_ * (p)->gcs);          \
+        _Pragma("unroll") for (int c_ = 0; c_ < NCLS; ++c_) CLCE_PEND_CLASS(p, pk, gb, c_);        \
     } while (0)
 #endif
 
@@ -1078,10 +1081,8 @@ lanes_chunk(__global const float *xb, long cs, long ls, int nl, int16 tg16, long
 #endif
 #define CLCE_PENDING_WRITE(k)                                                                      \
     do {                                                                                           \
-        if (pgb) {                                                                                 \
-            const long cp_ = c0 + (k);                                                             \
-            store16(pend_grad(pd, pkept[cp_], CLCE_WCLASS(cp_), (int)cp_), pgb + cp_ * pd->gcs);   \
-        }                                                                                          \
+        if (pgb)                                                                                   \
+            CLCE_PEND_CLASS(pd, pkept, pgb, c0 + (k));                                             \
     } while (0)
 #define CLCE_CHUNK_ONE(k)                                                                          \
     do {                                                                                           \
