@@ -171,6 +171,12 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
                           "building %s with options \"%s\" failed: %s (%d); build log:\n%s",
                           src->name, options, clce__cl_error_name(err), (int)err, log);
     }
+    if (getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1') {
+        char log[6144] = "";
+        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+        log[sizeof log - 1] = '\0';
+        fprintf(stderr, "clce: built %s with \"%s\"; build log:\n%s\n", src->name, options, log);
+    }
     *out = prog;
     return CLCE_OK;
 }
