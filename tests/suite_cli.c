@@ -3,18 +3,24 @@
  * compared with PyTorch float64 values from tests/cli_fixtures/make_fixtures.py, every error
  * class (one "clce: error:" line naming the file/flag/value, non-zero exit, never a crash), the
  * malformed .npy corpus of tests/npy_fixtures/bad, --help/--version, and 'clce demo' and
- * 'clce check' exiting 0.  The tool is run as a child process (CLCE_CLI_PATH).
+ * 'clce check' exiting 0, and a run with cold kernel builds quiet on stderr.  The tool is run
+ * as a child process (CLCE_CLI_PATH).
  */
+/* nftw (tearing down the cold-build test's kernel cache) is an XSI function */
+#define _XOPEN_SOURCE 700
+
 #include "npy.h"
 
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -375,6 +381,53 @@ START_TEST(demo_info_check) {
 }
 END_TEST
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* A successful run writes nothing to stderr, also while it compiles its kernels: POCL prints
+ * clang's warning count ("N warnings generated.") to the caller's stderr on every cold build
+ * that warns, so the kernels must build warning-free.  A fresh POCL_CACHE_DIR makes every
+ * build cold (other drivers ignore the variable; the check holds for them as well). */
+START_TEST(cold_build_quiet) {
+    char cache[256];
+    snprintf(cache, sizeof cache, "/tmp/clce_cold_cache_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(cache));
+    const char *old = getenv("POCL_CACHE_DIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("POCL_CACHE_DIR", cache, 1);
+    unsetenv("CLCE_VERBOSE");
+    const char *runs[3][20] = {
+        {"demo", NULL},
+        {"run", "cross_entropy", "--input", fx("f_x.npy"), "--target", fx("f_t.npy"), "--weight",
+         fx("w.npy"), "--label-smoothing", "0.1", "--reduction", "none", "--grad-output",
+         fx("f_go.npy"), "--grad-input", tmp("g.npy"), NULL},
+        {"run", "softmax", "--input", fx("f_x.npy"), "--dim", "1", "--out", tmp("y.npy"), NULL},
+    };
+    int rcs[3];
+    char errs[3][512];
+    for (int i = 0; i < 3; ++i) {
+        rcs[i] = clce(runs[i]);
+        snprintf(errs[i], sizeof errs[i], "%.500s", err_text);
+    }
+    if (saved) {
+        setenv("POCL_CACHE_DIR", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("POCL_CACHE_DIR");
+    }
+    nftw(cache, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int i = 0; i < 3; ++i) {
+        ck_assert_msg(rcs[i] == 0, "%s rc %d: %s", runs[i][0], rcs[i], errs[i]);
+        ck_assert_msg(errs[i][0] == 0, "clce %s %s wrote to stderr: '%s'", runs[i][0],
+                      runs[i][1] ? runs[i][1] : "", errs[i]);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
@@ -392,6 +445,11 @@ int main(void) {
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, demo_info_check);
     suite_add_tcase(s, tc);
+    TCase *cold = tcase_create("cold");
+    tcase_add_checked_fixture(cold, setup, teardown);
+    tcase_set_timeout(cold, 600);
+    tcase_add_test(cold, cold_build_quiet);
+    suite_add_tcase(s, cold);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
