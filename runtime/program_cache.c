@@ -159,23 +159,19 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &dev->device, options, NULL, NULL);
+    char log[6144] = "";
+    clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+    log[sizeof log - 1] = '\0';
+    /* CLCE_VERBOSE=1: every build's options and log (warnings of a build that succeeded too) */
+    const int verbose = getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1';
+    if (verbose)
+        fprintf(stderr, "clce: building %s with \"%s\" %s; build log:\n%s\n", src->name, options,
+                err == CL_SUCCESS ? "succeeded" : "failed", log);
     if (err != CL_SUCCESS) {
-        char log[6144] = "";
-        size_t len = 0;
-        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, &len);
-        log[sizeof log - 1] = '\0';
         clReleaseProgram(prog);
-        if (getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1')
-            fprintf(stderr, "clce: building %s with \"%s\" failed:\n%s\n", src->name, options, log);
         return clce__fail(CLCE_ERROR_BUILD,
                           "building %s with options \"%s\" failed: %s (%d); build log:\n%s",
                           src->name, options, clce__cl_error_name(err), (int)err, log);
-    }
-    if (getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1') {
-        char log[6144] = "";
-        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
-        log[sizeof log - 1] = '\0';
-        fprintf(stderr, "clce: built %s with \"%s\"; build log:\n%s\n", src->name, options, log);
     }
     *out = prog;
     return CLCE_OK;
