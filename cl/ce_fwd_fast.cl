@@ -127,19 +127,23 @@ inline float hsum16(float16 v) {
 #define EXP_C4 0.0416683591902256f
 #define EXP_C3 0.1666642129421234f
 #define EXP_C2 0.49999991059303284f
-/* e^r for d = n ln2 + r, and t = d log2 e + 1.5 * 2^23, whose bits are 0x4B400000 + n: the
- * steps both exps share (fexp16_finite, fexp16) */
-__attribute__((always_inline)) inline float16 exp16_reduced(float16 d, int16 *tbits) {
+/* sc * e^r for d = n ln2 + r, and t = d log2 e + 1.5 * 2^23, whose bits are 0x4B400000 + n: the
+ * steps both exps share (fexp16_finite, fexp16).  sc is a power of two multiplied into every
+ * coefficient, which scales each step's result exactly (no step nears a float's range): 1 for
+ * fexp16_finite (the constants fold), 2^-32 for fexp16, whose 2^n then stays a normal float
+ * down to n = -158 (see there). */
+__attribute__((always_inline)) inline float16 exp16_reduced(float16 d, const float sc,
+                                                            int16 *tbits) {
     const float16 t = fma(d, (float16)EXP_LOG2E, (float16)EXP_SHIFTER);
     const float16 n = t - (float16)EXP_SHIFTER;
     const float16 r = fma(n, (float16)(-EXP_LN2), d);
-    float16 p = (float16)EXP_C6;
-    p = fma(p, r, (float16)EXP_C5);
-    p = fma(p, r, (float16)EXP_C4);
-    p = fma(p, r, (float16)EXP_C3);
-    p = fma(p, r, (float16)EXP_C2);
-    p = fma(p, r, (float16)1.0f);
-    p = fma(p, r, (float16)1.0f);
+    float16 p = (float16)(EXP_C6 * sc);
+    p = fma(p, r, (float16)(EXP_C5 * sc));
+    p = fma(p, r, (float16)(EXP_C4 * sc));
+    p = fma(p, r, (float16)(EXP_C3 * sc));
+    p = fma(p, r, (float16)(EXP_C2 * sc));
+    p = fma(p, r, (float16)sc);
+    p = fma(p, r, (float16)sc);
     *tbits = as_int16(t);
     return p;
 }
@@ -151,24 +155,25 @@ __attribute__((always_inline)) inline float16 exp16_reduced(float16 d, int16 *tb
  * one chain per 8 floats, 0.34-0.39 staged four 8-float vectors at a time (clang 15, one
  * core), and POCL keeps the order of the source.  Kernels whose hot loops take exps of two
  * vectors at once (two pieces of a row, or two rows) call the x2 exps below. */
-__attribute__((always_inline)) inline void exp16x2_reduced(float16 d0, float16 d1, float16 *p0,
-                                                           float16 *p1, int16 *tb0, int16 *tb1) {
+__attribute__((always_inline)) inline void exp16x2_reduced(float16 d0, float16 d1, const float sc,
+                                                           float16 *p0, float16 *p1, int16 *tb0,
+                                                           int16 *tb1) {
     const float16 t0 = fma(d0, (float16)EXP_LOG2E, (float16)EXP_SHIFTER);
     const float16 t1 = fma(d1, (float16)EXP_LOG2E, (float16)EXP_SHIFTER);
     const float16 r0 = fma(t0 - (float16)EXP_SHIFTER, (float16)(-EXP_LN2), d0);
     const float16 r1 = fma(t1 - (float16)EXP_SHIFTER, (float16)(-EXP_LN2), d1);
-    float16 a = fma((float16)EXP_C6, r0, (float16)EXP_C5);
-    float16 b = fma((float16)EXP_C6, r1, (float16)EXP_C5);
-    a = fma(a, r0, (float16)EXP_C4);
-    b = fma(b, r1, (float16)EXP_C4);
-    a = fma(a, r0, (float16)EXP_C3);
-    b = fma(b, r1, (float16)EXP_C3);
-    a = fma(a, r0, (float16)EXP_C2);
-    b = fma(b, r1, (float16)EXP_C2);
-    a = fma(a, r0, (float16)1.0f);
-    b = fma(b, r1, (float16)1.0f);
-    *p0 = fma(a, r0, (float16)1.0f);
-    *p1 = fma(b, r1, (float16)1.0f);
+    float16 a = fma((float16)(EXP_C6 * sc), r0, (float16)(EXP_C5 * sc));
+    float16 b = fma((float16)(EXP_C6 * sc), r1, (float16)(EXP_C5 * sc));
+    a = fma(a, r0, (float16)(EXP_C4 * sc));
+    b = fma(b, r1, (float16)(EXP_C4 * sc));
+    a = fma(a, r0, (float16)(EXP_C3 * sc));
+    b = fma(b, r1, (float16)(EXP_C3 * sc));
+    a = fma(a, r0, (float16)(EXP_C2 * sc));
+    b = fma(b, r1, (float16)(EXP_C2 * sc));
+    a = fma(a, r0, (float16)sc);
+    b = fma(b, r1, (float16)sc);
+    *p0 = fma(a, r0, (float16)sc);
+    *p1 = fma(b, r1, (float16)sc);
     *tb0 = as_int16(t0);
     *tb1 = as_int16(t1);
 }
@@ -179,7 +184,7 @@ __attribute__((always_inline)) inline void exp16x2_reduced(float16 d0, float16 d
  * logits in their first pass. */
 inline float16 fexp16_finite(float16 d) {
     int16 tb;
-    const float16 p = exp16_reduced(select(d, (float16)(-87.0f), d < (float16)(-87.0f)), &tb);
+    const float16 p = exp16_reduced(select(d, (float16)(-87.0f), d < (float16)(-87.0f)), 1.0f, &tb);
     /* shifted by 23 the constant's bits fall off: n << 23 */
     return as_float16(as_int16(p) + (tb << 23));
 }
@@ -190,22 +195,33 @@ __attribute__((always_inline)) inline void fexp16x2_finite(float16 d0, float16 d
     float16 p0, p1;
     int16 tb0, tb1;
     exp16x2_reduced(select(d0, (float16)(-87.0f), d0 < (float16)(-87.0f)),
-                    select(d1, (float16)(-87.0f), d1 < (float16)(-87.0f)), &p0, &p1, &tb0, &tb1);
+                    select(d1, (float16)(-87.0f), d1 < (float16)(-87.0f)), 1.0f, &p0, &p1, &tb0,
+                    &tb1);
     *e0 = as_float16(as_int16(p0) + (tb0 << 23));
     *e1 = as_float16(as_int16(p1) + (tb1 << 23));
 }
 
-/* exp(d) for any d <= 0 (and small positive d): fexp16_finite's steps without its clamp, 2^n
- * multiplied in as a float (n >= -126 for d >= -87: a normal power of two, exact), so a NaN d
- * stays NaN through p; d < -87 and -inf give 0.  Three instructions fewer than selecting -inf
- * and NaN around fexp16_finite (NCHW fused 17.3 -> 16.8 ms).  It differs from fexp16_finite
- * only below -87, where fexp16_finite's terms (< 1.2e-38) never change a sum s >= 1: the
- * row statistics do not depend on which of the two a lane took. */
+/* fexp16's scale: exp16_reduced's polynomial times EXP_PSCALE, 2^n times its inverse */
+#define EXP_PSCALE 0x1p-32f
+/* 2^(n + 32) from t's bits 0x4B400000 + n: n << 23 added to 2^32's bits (0x4f800000) */
+#define EXP_TWO_N(tb) as_float16(((tb) << 23) + (int16)0x4f800000)
+/* e^d rounds to 0 in float32 below ln(2^-150) = -103.97 */
+#define EXP_ZERO_BELOW (-104.0f)
+
+/* exp(d) for any d <= 0 (and small positive d), subnormal results included: fexp16_finite's
+ * steps without its clamp, the polynomial scaled by 2^-32 and 2^(n + 32) multiplied in as a
+ * float.  2^(n + 32) is a normal power of two for n >= -158 (d >= -104 gives n >= -150) and
+ * the scaled polynomial is exact, so the one rounding is the product's, into the subnormals
+ * where the result is below 2^-126 (d < -87), as PyTorch's exp does: a softmax gradient of a
+ * logit 87 to 104 below its row's max is a subnormal there, not 0.  A NaN d stays NaN through
+ * p; d < -104 and -inf give 0.  Three instructions fewer than selecting -inf and NaN around
+ * fexp16_finite (NCHW fused 17.3 -> 16.8 ms).  Above -87 its bits are fexp16_finite's; below,
+ * fexp16_finite's terms (< 1.2e-38) and these never change a sum s >= 1: the row statistics do
+ * not depend on which of the two a lane took. */
 inline float16 fexp16(float16 d) {
     int16 tb;
-    const float16 p = exp16_reduced(d, &tb);
-    const float16 e = p * as_float16((tb << 23) + (int16)0x3f800000);
-    return select(e, (float16)0.0f, d < (float16)(-87.0f));
+    const float16 p = exp16_reduced(d, EXP_PSCALE, &tb);
+    return select(p * EXP_TWO_N(tb), (float16)0.0f, d < (float16)EXP_ZERO_BELOW);
 }
 
 /* fexp16 of d0 and d1 (its bits), stage by stage (exp16x2_reduced) */
@@ -213,11 +229,9 @@ __attribute__((always_inline)) inline void fexp16x2(float16 d0, float16 d1, floa
                                                     float16 *e1) {
     float16 p0, p1;
     int16 tb0, tb1;
-    exp16x2_reduced(d0, d1, &p0, &p1, &tb0, &tb1);
-    p0 = p0 * as_float16((tb0 << 23) + (int16)0x3f800000);
-    p1 = p1 * as_float16((tb1 << 23) + (int16)0x3f800000);
-    *e0 = select(p0, (float16)0.0f, d0 < (float16)(-87.0f));
-    *e1 = select(p1, (float16)0.0f, d1 < (float16)(-87.0f));
+    exp16x2_reduced(d0, d1, EXP_PSCALE, &p0, &p1, &tb0, &tb1);
+    *e0 = select(p0 * EXP_TWO_N(tb0), (float16)0.0f, d0 < (float16)EXP_ZERO_BELOW);
+    *e1 = select(p1 * EXP_TWO_N(tb1), (float16)0.0f, d1 < (float16)EXP_ZERO_BELOW);
 }
 
 /* x - m for the careful paths: -inf for a -inf logit also where m is -inf (exp 0, not NaN).
