@@ -245,6 +245,50 @@ START_TEST(run_nll_and_softmax) {
 }
 END_TEST
 
+/* Softmax probabilities below float32's normal range (make_fixtures.py case 8): with grad_output
+ * 1e30 the gradient of a logit 87 to 103 below its row's max is ~1e-8 to 1e-15, where a
+ * probability flushed to 0 shows.  The tolerance is 1e-5 relative plus 2e-15, the product's
+ * error where the probability itself is a subnormal (its unit, 2^-149 ~ 1.4e-45, times 1e30). */
+static void expect_close_scaled_tiny(const char *got_path, const char *exp_name) {
+    npy_array got, exp;
+    char err[512];
+    ck_assert_msg(npy_read(got_path, &got, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(npy_read(fx(exp_name), &exp, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(got.dtype, NPY_F32);
+    ck_assert_int_eq(exp.dtype, NPY_F64);
+    ck_assert_uint_eq(got.numel, exp.numel);
+    const float *g = got.data;
+    const double *e = exp.data;
+    size_t tiny = 0;
+    for (size_t i = 0; i < exp.numel; ++i) {
+        tiny += fabs(e[i]) > 0 && fabs(e[i]) < 1e30 * 1.2e-38;
+        ck_assert_msg(fabs(g[i] - e[i]) <= 1e-5 * fabs(e[i]) + 2e-15,
+                      "%s[%zu]: got %.9g expected %.17g", exp_name, i, (double)g[i], e[i]);
+    }
+    /* the fixture holds what it is for: gradients from subnormal probabilities */
+    ck_assert_uint_ge(tiny, 5);
+    npy_free(&got);
+    npy_free(&exp);
+}
+
+START_TEST(run_gradient_tiny_probabilities) {
+    const char *cases[2] = {"tiny", "tiny4"};
+    for (int i = 0; i < 2; ++i) {
+        char x[32], t[32], l[48], g[48];
+        snprintf(x, sizeof x, "%s_x.npy", cases[i]);
+        snprintf(t, sizeof t, "%s_t.npy", cases[i]);
+        snprintf(l, sizeof l, "expected_%s_sum_loss.npy", cases[i]);
+        snprintf(g, sizeof g, "expected_%s_sum_grad.npy", cases[i]);
+        int rc = RUN("run", "cross_entropy", "--input", fx(x), "--target", fx(t), "--reduction",
+                     "sum", "--out", tmp("l.npy"), "--grad-output", fx("go_1e30.npy"),
+                     "--grad-input", tmp("g.npy"));
+        ck_assert_msg(rc == 0, "%s rc %d: %s", cases[i], rc, err_text);
+        expect_close(tmp("l.npy"), l, 1);
+        expect_close_scaled_tiny(tmp("g.npy"), g);
+    }
+}
+END_TEST
+
 /* ---- errors ---- */
 START_TEST(err_flags_and_commands) {
     expect_error(RUN("run", "cross_entropy", "--input", fx("c_x.npy"), "--target", fx("c_t.npy"),
@@ -439,6 +483,7 @@ int main(void) {
     tcase_add_test(tc, run_uint8_smoothing_ignore);
     tcase_add_test(tc, run_gradients);
     tcase_add_test(tc, run_nll_and_softmax);
+    tcase_add_test(tc, run_gradient_tiny_probabilities);
     tcase_add_test(tc, err_flags_and_commands);
     tcase_add_test(tc, err_files_and_dtypes);
     tcase_add_test(tc, err_malformed_corpus);

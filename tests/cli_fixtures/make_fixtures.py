@@ -83,3 +83,21 @@ for name, fn in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax))
     y.backward(d(g))
     save("expected_%s_y.npy" % name, y.detach().numpy())
     save("expected_%s_grad.npy" % name, xd.grad.numpy())
+
+# 8. Softmax probabilities below float32's normal range: logits 87 to 103 below their row's max
+#    (e^-87 ~ 1.6e-38) have subnormal gradients, as PyTorch's float32 exp gives them; one 110
+#    below rounds to 0.  A sum with grad_output 1e30 scales them into the normal range, where
+#    a flushed 0 is plain.  Rows (3, 6) and an NCHW (2, 6, 2, 2), the fast paths of both.
+r8 = np.random.RandomState(8)
+x = r8.randn(3, 6).astype(np.float32)
+x[:, 1::2] -= np.array([[87.5, 95.0, 103.0], [90.0, 99.0, 110.0], [88.0, 101.0, 92.0]],
+                       dtype=np.float32)
+t = np.array([0, 2, 4], dtype=np.int64)
+go = np.array(1e30, dtype=np.float32)
+save("tiny_x.npy", x); save("tiny_t.npy", t); save("go_1e30.npy", go)
+ce_case("tiny_sum", x, t, dict(reduction="sum"), go)
+x = r8.randn(2, 6, 2, 2).astype(np.float32)
+x[:, 1::2] -= r8.uniform(87.0, 103.0, size=(2, 3, 2, 2)).astype(np.float32)
+t = r8.randint(0, 6, size=(2, 2, 2)).astype(np.int64)
+save("tiny4_x.npy", x); save("tiny4_t.npy", t)
+ce_case("tiny4_sum", x, t, dict(reduction="sum"), go)
