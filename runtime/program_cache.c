@@ -159,11 +159,14 @@ static clce_status build(clce_device *dev, const clce__kernel_source *src, const
     if (err != CL_SUCCESS)
         return clce__cl_fail(err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &dev->device, options, NULL, NULL);
-    char log[6144] = "";
-    clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
-    log[sizeof log - 1] = '\0';
-    /* CLCE_VERBOSE=1: every build's options and log (warnings of a build that succeeded too) */
+    /* CLCE_VERBOSE=1: every build's options and log (warnings of a build that succeeded too);
+     * otherwise the log is read only for a failed build's error */
     const int verbose = getenv("CLCE_VERBOSE") && getenv("CLCE_VERBOSE")[0] == '1';
+    char log[6144] = "";
+    if (verbose || err != CL_SUCCESS) {
+        clGetProgramBuildInfo(prog, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+        log[sizeof log - 1] = '\0';
+    }
     if (verbose)
         fprintf(stderr, "clce: building %s with \"%s\" %s; build log:\n%s\n", src->name, options,
                 err == CL_SUCCESS ? "succeeded" : "failed", log);
