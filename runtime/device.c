@@ -260,7 +260,11 @@ clce_status clce_device_sync(clce_device *dev) {
 
 static clce_status finish_setup(clce_device *dev) {
     cl_int err;
-    clce__tuning_for(&dev->info, &dev->tuning);
+    cl_uint native_float_width = 0;
+    if (clGetDeviceInfo(dev->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native_float_width,
+                        &native_float_width, NULL) != CL_SUCCESS)
+        native_float_width = 0; /* unknown: the table's narrower-vector choices */
+    clce__tuning_for(&dev->info, native_float_width, &dev->tuning);
     dev->error_record = clCreateBuffer(dev->context, CL_MEM_READ_WRITE,
                                        CLCE__RECORD_INTS * sizeof(cl_int), NULL, &err);
     if (err != CL_SUCCESS)

@@ -141,7 +141,8 @@ clce_status clce__get_program(clce_device *dev, const char *file, const char *de
 clce_status clce__get_kernel(clce_device *dev, const char *file, const char *defines,
                              const char *kernel_name, cl_kernel *out);
 
-void clce__tuning_for(const clce_device_info *info, clce__tuning *out);
+/* native_float_width: the device's CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT (0 if unknown) */
+void clce__tuning_for(const clce_device_info *info, cl_uint native_float_width, clce__tuning *out);
 
 /* OpenCL source of the TR_COLS / TR_ROWS transposes for C classes (1..32), malloc'd; NULL when
  * out of memory or C is out of range (transpose_gen.c). */
