@@ -84,8 +84,10 @@ void clce__tuning_for(const clce_device_info *info, cl_uint native_float_width, 
          * share the caches) */
         out->fwd_lane_prefetch_groups = 4;
         /* NCHW: to L2, two groups ahead (into L1 the planes' lines evict each other): forward
-         * 8.4 -> 7.6 ms */
-        out->lane_plane_prefetch_groups = 2;
+         * 8.4 -> 7.6 ms on AVX2.  With AVX-512 (16-float native vectors) no prefetch did
+         * better: medians of 3 interleaved runs, none vs two groups, forward 6.03 vs 6.33 ms,
+         * loss + gradient 8.68 vs 9.20 (one group: 6.27 / 9.53) */
+        out->lane_plane_prefetch_groups = native_float_width >= 16 ? 0 : 2;
         /* a row scan's core waits on memory between its bursts of exps: the next chunk's max
          * is read one chunk (1 KiB) ahead, too late for DRAM; two chunks further ahead into L1,
          * paired medians of 5 against no prefetch: (8192, 32000) forward 0.82-0.89 of the
