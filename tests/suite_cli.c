@@ -103,21 +103,27 @@ static int op_missing(int rc) {
     return 0;
 }
 
+/* Reads a float32 C-order output file and a float64 expected fixture of the same shape. */
+static void read_matching(const char *got_path, const char *exp_name, npy_array *got,
+                          npy_array *exp) {
+    char err[512];
+    ck_assert_msg(npy_read(got_path, got, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(npy_read(fx(exp_name), exp, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(got->dtype, NPY_F32);
+    ck_assert_int_eq(got->fortran_order, 0);
+    ck_assert_int_eq(exp->dtype, NPY_F64);
+    ck_assert_int_eq(got->ndim, exp->ndim);
+    for (int i = 0; i < got->ndim; ++i)
+        ck_assert_int_eq(got->shape[i], exp->shape[i]);
+    ck_assert_uint_eq(got->numel, exp->numel);
+    /* expected files are C order (PyTorch results saved from contiguous tensors) */
+    ck_assert_int_eq(exp->fortran_order, 0);
+}
+
 /* Compares a float32 C-order output file with a float64 expected file (same shape). */
 static void expect_close(const char *got_path, const char *exp_name, int is_loss) {
     npy_array got, exp;
-    char err[512];
-    ck_assert_msg(npy_read(got_path, &got, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(npy_read(fx(exp_name), &exp, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(got.dtype, NPY_F32);
-    ck_assert_int_eq(got.fortran_order, 0);
-    ck_assert_int_eq(exp.dtype, NPY_F64);
-    ck_assert_int_eq(got.ndim, exp.ndim);
-    for (int i = 0; i < got.ndim; ++i)
-        ck_assert_int_eq(got.shape[i], exp.shape[i]);
-    ck_assert_uint_eq(got.numel, exp.numel);
-    /* expected files are C order (PyTorch results saved from contiguous tensors) */
-    ck_assert_int_eq(exp.fortran_order, 0);
+    read_matching(got_path, exp_name, &got, &exp);
     const float *g = got.data;
     const double *e = exp.data;
     double emax = 0;
@@ -251,12 +257,7 @@ END_TEST
  * error where the probability itself is a subnormal (its unit, 2^-149 ~ 1.4e-45, times 1e30). */
 static void expect_close_scaled_tiny(const char *got_path, const char *exp_name) {
     npy_array got, exp;
-    char err[512];
-    ck_assert_msg(npy_read(got_path, &got, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(npy_read(fx(exp_name), &exp, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(got.dtype, NPY_F32);
-    ck_assert_int_eq(exp.dtype, NPY_F64);
-    ck_assert_uint_eq(got.numel, exp.numel);
+    read_matching(got_path, exp_name, &got, &exp);
     const float *g = got.data;
     const double *e = exp.data;
     size_t tiny = 0;
