@@ -236,8 +236,11 @@ CLCE_API void clce_loss_desc_init(clce_loss_desc *desc);
  * weight: NULL, or f32 per-class weights, shape (C).
  * loss:   f32; reduction NONE: target's shape (own strides); SUM/MEAN: 0-d (one element).
  * stats:  NULL, or a buffer of at least 2 * rows floats that receives, for each row in
- *         row-major order of the non-class dimensions, (max_c x_c, log sum_c exp(x_c - max)):
- *         the row's log-sum-exp is their sum.  The backward reuses it.
+ *         row-major order of the non-class dimensions, (m, log sum_c exp(x_c - m)): the row's
+ *         log-sum-exp is their sum.  m is the row's max, or a logit of the row at most ln 256
+ *         (5.55) below it: a long row's scan takes its exps against the first part's max and
+ *         moves m only when a later logit would make its sum lose precision (no separate pass
+ *         for the max).  The backward reuses it.
  *
  * Returns CLCE_OK when enqueued.  Validation errors (INVALID_ARGUMENT, INVALID_DTYPE,
  * INVALID_SHAPE, INVALID_LAYOUT, UNSUPPORTED) are returned before anything is enqueued.
