@@ -254,8 +254,8 @@ __attribute__((always_inline)) inline float16 chunk_vmax(__global const float *q
  * w (x - ref) (haa) and of w (hww; weights at wq): scan_contig's hot loop.  x - ref is clamped
  * at 88 (e^88 ~ 1.7e38, a finite float; its exp's 2^n would wrap past 2^127), so a logit far
  * above ref overflows the sum or makes it large, never small: scan_contig then redoes the chunk.
- * A NaN x - ref stays NaN through the clamp (x86's min returns its second operand, as the
- * -87 clamp in fexp16_finite). */
+ * A NaN x - ref stays NaN through the clamp (NaN > 88 is false; one min instruction on x86,
+ * whose min returns its second operand for a NaN, as fexp16_finite's -87 clamp). */
 __attribute__((always_inline)) inline float chunk_exp_sum(__global const float *q,
                                                           __global const float *wq, float ref,
                                                           float *haa, float *hww) {
@@ -311,7 +311,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
      * are taken against the reference m (a fresh row's first chunk sets it to that chunk's
      * max), and the chunk is scanned again against its own max only if its sum shows a logit
      * above m (below).  A pass for the max before every chunk was ~15% of the forward's time on
-     * AVX-512 ((8192, 32000) 25.7 -> 22 ms), and the max of a row is mostly in its first chunks
+     * AVX-512 ((8192, 32000) 25 -> 21 ms), and the max of a row is mostly in its first chunks
      * or near the first chunk's; where every chunk's max is at or below m the bits are those of
      * a max pass (the same m, exps and sums). */
     for (; i + 16 * CHV <= n; i += 16 * CHV) {
