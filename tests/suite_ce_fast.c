@@ -211,6 +211,8 @@ static void run_case(const fcase *fc, int reduction, uint64_t seed) {
     /* every logit near -200: a shift other than the row's max underflows every exp */
     for (int64_t i = 0; i < n && fc->special == SP_NEGATIVE; ++i)
         x[i] -= 200.0f;
+    if (fc->special == SP_RISING) /* its cases are (N, C): x is row-major */
+        ck_assert_int_eq(ndim, 2);
     for (int64_t r = 0; r < rows && fc->special == SP_RISING; ++r)
         for (int64_t c = 0; c < C; ++c) {
             float *v = &x[r * C + c];
@@ -378,9 +380,9 @@ static const fcase CASES[] = {
      * reach the fast loop (found after its exps) rather than the tail */
     {"vrows nonfinite 8x512", 2, {8, 512}, TU_CONTIG, 0, 0, 0, SP_NONFINITE},
     {"vrows nonfinite 8x512 smooth+w", 2, {8, 512}, TU_CONTIG, 0.1, 1, 0, SP_NONFINITE},
-    /* split rows: few rows, C >= 16384 */
     {"vrows rising 12x1500", 2, {12, 1500}, TU_CONTIG, 0, 0, 0, SP_RISING},
     {"vrows rising 8x4099 smooth+w", 2, {8, 4099}, TU_CONTIG, 0.1, 1, 0, SP_RISING},
+    /* split rows: few rows, C >= 16384 */
     {"split rising 4x70001 smooth", 2, {4, 70001}, TU_CONTIG, 0.1, 0, 0, SP_RISING},
     {"split 3x70001", 2, {3, 70001}, TU_CONTIG, 0, 0, 0, SP_NONE},
     {"split 3x70001 offset smooth+w", 2, {3, 70001}, TU_OFFSET, 0.1, 1, 0, SP_NONE},
