@@ -250,6 +250,11 @@ __attribute__((always_inline)) inline float16 chunk_vmax(__global const float *q
     return vm;
 }
 
+/* The largest sum of a chunk's exps against the reference m that the row scans keep (scan_contig):
+ * 16 CHV, the chunk's logit count, so no kept term exceeds e^ln(16 CHV); at most 256, the ln 256
+ * bound on m that clce.h states for the stats, whatever chunk a tuning row sets. */
+#define REF_SUM_MAX (16 * CHV < 256 ? 16 * CHV : 256)
+
 /* The sum of exp(x - ref) over the chunk of 16 CHV logits at q, and with smoothing the sums of
  * w (x - ref) (haa) and of w (hww; weights at wq): scan_contig's hot loop.  x - ref is clamped
  * at 88 (e^88 ~ 1.7e38, a finite float; its exp's 2^n would wrap past 2^127), so a logit far
@@ -328,12 +333,13 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
         if (!isfinite(hs))
             break;
         float nm = ref;
-        /* The mean exp above 1: a logit more than ln(16 CHV) above m (or clamped at 88 above
-         * it, which overflows or lands here), so this chunk's exps are taken again against its
-         * max and the state rescaled.  Below that, m trails the row's max by at most ln(16 CHV)
-         * (5.5 for 256 classes a chunk), and log(s) grows by as much: ~1 ulp of the loss at
-         * worst, where terms up to e^5.5 keep the sum's relative precision. */
-        if (hs > (float)(16 * CHV)) {
+        /* The sum above REF_SUM_MAX (16 CHV: the mean exp above 1): a logit may be more than
+         * ln(REF_SUM_MAX) above m (or clamped at 88 above it, which overflows or lands here), so
+         * this chunk's exps are taken again against its max and the state rescaled.  Below
+         * that, m trails the row's max by at most ln(REF_SUM_MAX) (5.5 for 256 classes a
+         * chunk), and log(s) grows by as much: ~1 ulp of the loss at worst, where terms up to
+         * e^5.5 keep the sum's relative precision. */
+        if (hs > (float)REF_SUM_MAX) {
             nm = fmax(m, hmax16(chunk_vmax(q)));
             hs = chunk_exp_sum(q, wp + i, nm, &haa, &hww);
             if (!isfinite(hs))
@@ -638,7 +644,7 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
         for (int r = 0; r < VROWS_R; ++r) {
             haa[r] = hsum16(aa[r]);
             hs[r] = hsum16(acc[r]);
-            special |= !isfinite(haa[r]) | !(hs[r] <= (float)(16 * CHV));
+            special |= !isfinite(haa[r]) | !(hs[r] <= (float)REF_SUM_MAX);
         }
         if (special)
             break;
