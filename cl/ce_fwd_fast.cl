@@ -255,12 +255,23 @@ __attribute__((always_inline)) inline float16 chunk_vmax(__global const float *q
  * bound on m that clce.h states for the stats, whatever chunk a tuning row sets. */
 #define REF_SUM_MAX (16 * CHV < 256 ? 16 * CHV : 256)
 
-/* The sum of exp(x - ref) over the chunk of 16 CHV logits at q, and with smoothing the sums of
- * w (x - ref) (haa) and of w (hww; weights at wq): scan_contig's hot loop.  x - ref is clamped
- * at 88 (e^88 ~ 1.7e38, a finite float; its exp's 2^n would wrap past 2^127), so a logit far
- * above ref overflows the sum or makes it large, never small: scan_contig then redoes the chunk.
- * A NaN x - ref stays NaN through the clamp (NaN > 88 is false; one min instruction on x86,
- * whose min returns its second operand for a NaN, as fexp16_finite's -87 clamp). */
+/* A row scan's reference for the chunk at q: m, or a fresh row's (m = -inf) chunk max. */
+inline float chunk_ref(__global const float *q, float m) {
+    return m == -INFINITY ? hmax16(chunk_vmax(q)) : m;
+}
+
+/* x - ref clamped at 88 for the row scans' exps, whose x may lie above ref: e^88 ~ 1.7e38 is a
+ * finite float, while fexp16_finite's 2^n would wrap past 2^127, so a logit far above ref
+ * overflows the sum or makes it large, never small, and the scan redoes the chunk.  A NaN stays
+ * NaN (NaN > 88 is false; one min instruction on x86, whose min returns its second operand for a
+ * NaN, as fexp16_finite's -87 clamp). */
+inline float16 ref_clamp16(float16 d) {
+    return select(d, (float16)88.0f, d > (float16)88.0f);
+}
+
+/* The sum of exp(x - ref) over the chunk of 16 CHV logits at q (x - ref through ref_clamp16),
+ * and with smoothing the sums of w (x - ref) (haa) and of w (hww; weights at wq): scan_contig's
+ * hot loop. */
 __attribute__((always_inline)) inline float chunk_exp_sum(__global const float *q,
                                                           __global const float *wq, float ref,
                                                           float *haa, float *hww) {
@@ -279,8 +290,7 @@ __attribute__((always_inline)) inline float chunk_exp_sum(__global const float *
     for (int k = 0; k < CHV; k += 2) {
         const float16 d0 = vload16(k, q) - ref, d1 = vload16(k + 1, q) - ref;
         float16 e0, e1;
-        fexp16x2_finite(select(d0, (float16)88.0f, d0 > (float16)88.0f),
-                        select(d1, (float16)88.0f, d1 > (float16)88.0f), &e0, &e1);
+        fexp16x2_finite(ref_clamp16(d0), ref_clamp16(d1), &e0, &e1);
         acc += e0;
         acc += e1;
 #if SMOOTH
@@ -322,7 +332,7 @@ inline void scan_contig(__global const float *p, long n, __global const float *w
     for (; i + 16 * CHV <= n; i += 16 * CHV) {
         __global const float *q = p + i;
         CLCE_ROW_PREFETCH(q + 16 * CHV * PF_ROW);
-        const float ref = m == -INFINITY ? hmax16(chunk_vmax(q)) : m;
+        const float ref = chunk_ref(q, m);
         float haa = 0.0f, hww = 0.0f;
         float hs = chunk_exp_sum(q, wp + i, ref, &haa, &hww);
         /* a NaN logit makes its exp NaN; an infinite one, or all -inf, makes x - m NaN or
@@ -598,7 +608,7 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
         float16 acc[VROWS_R], aa[VROWS_R];
 #pragma unroll
         for (int r = 0; r < VROWS_R; ++r) {
-            nm[r] = m[r] == -INFINITY ? hmax16(chunk_vmax(p[r] + i)) : m[r];
+            nm[r] = chunk_ref(p[r] + i, m[r]);
             acc[r] = (float16)0.0f;
             aa[r] = (float16)0.0f;
         }
@@ -615,9 +625,7 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
                 const float16 d0 = vload16(k, p[r] + i) - nm[r];
                 const float16 d1 = vload16(k, p[r + 1] + i) - nm[r + 1];
                 float16 e0, e1;
-                /* clamped at 88 as in chunk_exp_sum */
-                fexp16x2_finite(select(d0, (float16)88.0f, d0 > (float16)88.0f),
-                                select(d1, (float16)88.0f, d1 > (float16)88.0f), &e0, &e1);
+                fexp16x2_finite(ref_clamp16(d0), ref_clamp16(d1), &e0, &e1);
                 acc[r] += e0;
                 acc[r + 1] += e1;
                 aa[r] += wv * d0;
@@ -626,14 +634,14 @@ inline void scan_contig_rows(__global const float *const *p, int nr, long n,
 #if VROWS_R % 2
             {
                 const float16 d = vload16(k, p[VROWS_R - 1] + i) - nm[VROWS_R - 1];
-                acc[VROWS_R - 1] += fexp16_finite(select(d, (float16)88.0f, d > (float16)88.0f));
+                acc[VROWS_R - 1] += fexp16_finite(ref_clamp16(d));
                 aa[VROWS_R - 1] += wv * d;
             }
 #endif
         }
         /* a NaN or an infinity in the chunk, or an overflowing x - m, makes some w * (x - m)
          * and so its sum aa non-finite (inf * w is inf or NaN, never finite); a logit more than
-         * ln(16 CHV) above m makes the exps' sum exceed 16 CHV (scan_contig): the chunk is
+         * ln(REF_SUM_MAX) above m makes the exps' sum exceed it (scan_contig): the chunk is
          * dropped before it touches the state and scan_contig redoes it, with the rows' rest.
          * Checked after the chunk instead of a third sum in the first pass ((8192, 32000)
          * weighted forward 42 -> 35 ms: the four sums' registers were spilled); chunks below

@@ -88,15 +88,16 @@ void clce__tuning_for(const clce_device_info *info, cl_uint native_float_width, 
          * better: medians of 3 interleaved runs, none vs two groups, forward 6.03 vs 6.33 ms,
          * loss + gradient 8.68 vs 9.20 (one group: 6.27 / 9.53) */
         out->lane_plane_prefetch_groups = native_float_width >= 16 ? 0 : 2;
-        /* a row scan's core waits on memory between its bursts of exps: the next chunk's max
-         * is read one chunk (1 KiB) ahead, too late for DRAM; two chunks further ahead into L1,
-         * paired medians of 5 against no prefetch: (8192, 32000) forward 0.82-0.89 of the
-         * time, fused 0.84 (1 chunk: 0.97-1.0, 4: 0.85-0.91).  Not in the weighted 4-row loop
-         * (four rows and the weights: 1.03-1.15 there).  That was on AVX2 (8 floats a native
-         * vector); with AVX-512 (16: a chunk's vectors take half the instructions) the scan
-         * runs ahead of 2 chunks: 5 on an AVX-512 EPYC, medians of 3 interleaved runs against
-         * 2: (8192, 32000) forward 25.2 vs 29.2 ms, fused 65.9 vs 73.5; (4096, 128256)
-         * forward 50 vs 64 (3 and 4: in between or level with 5; 6 and 8 behind it) */
+        /* a row scan's core waits on memory between its bursts of exps: its loads (then also
+         * the next chunk's max, one chunk (1 KiB) ahead; no max pass since d38d680) came too
+         * late for DRAM; two chunks further ahead into L1, paired medians of 5 against no
+         * prefetch: (8192, 32000) forward 0.82-0.89 of the time, fused 0.84 (1 chunk: 0.97-1.0, 4:
+         * 0.85-0.91).  Not in the weighted 4-row loop (four rows and the weights: 1.03-1.15 there).
+         * That was on AVX2 (8 floats a native vector); with AVX-512 (16: a chunk's vectors take
+         * half the instructions) the scan runs ahead of 2 chunks: 5 on an AVX-512 EPYC, medians of
+         * 3 interleaved runs against 2: (8192, 32000) forward 25.2 vs 29.2 ms, fused 65.9 vs 73.5;
+         * (4096, 128256) forward 50 vs 64 (3 and 4: in between or level with 5; 6 and 8 behind it)
+         */
         out->row_prefetch_chunks = native_float_width >= 16 ? 5 : 2;
         out->fwd_wgrow_min_classes = INT64_MAX; /* 0.9 GB/s on POCL: never */
         out->fwd_wgrow_wg = 1;
